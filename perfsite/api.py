@@ -1,0 +1,55 @@
+"""The demo's JSON API."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from perfsite.queries import popular_posts, site_stats
+
+POPULAR_DEFAULT_LIMIT = 10
+POPULAR_MAX_LIMIT = 100
+_DIGITS = re.compile(r"[0-9]{1,4}")
+
+
+class BadRequest(ValueError):
+    """A query parameter the API rejects; the message goes to the client."""
+
+
+def json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def parse_limit(request: HttpRequest) -> int:
+    values = request.GET.getlist("limit")
+    if not values:
+        return POPULAR_DEFAULT_LIMIT
+    if len(values) > 1:
+        raise BadRequest("limit must be given once.")
+    raw = values[0]
+    # fullmatch on a bounded digit run: no signs, spaces, exponents or huge numbers.
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= POPULAR_MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer from 1 to {POPULAR_MAX_LIMIT}.")
+    return int(raw)
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """A liveness probe with no database or cache access (the benchmarks' floor)."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def stats(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(site_stats())
+
+
+@require_GET
+def popular(request: HttpRequest) -> JsonResponse:
+    try:
+        limit = parse_limit(request)
+    except BadRequest as exc:
+        return json_error(str(exc))
+    return JsonResponse({"limit": limit, "posts": popular_posts(limit)})

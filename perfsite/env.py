@@ -1,0 +1,90 @@
+"""Read the site's configuration from environment variables.
+
+Every parser raises ``ImproperlyConfigured`` naming the variable, so a typo in
+a deployment stops the process at start-up with a message that says what to
+fix instead of failing later on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool, environ: Mapping[str, str] = os.environ) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_list(
+    name: str, default: str, environ: Mapping[str, str] = os.environ
+) -> list[str]:
+    raw = environ.get(name, default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_float(
+    name: str, default: float, environ: Mapping[str, str] = os.environ
+) -> float:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+
+
+def database_config(url: str | None, default_sqlite_path: str) -> dict[str, Any]:
+    """Turn ``DATABASE_URL`` into a ``DATABASES["default"]`` entry."""
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
+    try:
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_health_checks=True)
+        )
+    except Exception as exc:  # dj-database-url raises several unrelated types
+        raise ImproperlyConfigured(
+            f"DATABASE_URL could not be parsed ({exc}); expected a URL such as "
+            "postgres://user:password@host:5432/name or sqlite:///path/to/db.sqlite3."
+        ) from None
+    if not config.get("ENGINE"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL has an unsupported scheme: {url.split(':', 1)[0]!r}."
+        )
+    if config["ENGINE"] != "django.db.backends.sqlite3":
+        # Persistent connections: one TCP + auth handshake per worker, not per request.
+        config["CONN_MAX_AGE"] = 60
+    return config
+
+
+def redis_locations(url: str) -> list[str]:
+    """Split ``REDIS_URL`` (primary first, then read replicas) and validate each part."""
+    locations = [part.strip() for part in url.split(",") if part.strip()]
+    for location in locations:
+        scheme = location.split("://", 1)[0] if "://" in location else ""
+        if scheme not in {"redis", "rediss", "unix"}:
+            raise ImproperlyConfigured(
+                f"REDIS_URL entry {location!r} must start with redis://, rediss:// or unix://."
+            )
+    if not locations:
+        raise ImproperlyConfigured(
+            "REDIS_URL is set but empty; unset it to use the in-process cache."
+        )
+    return locations

@@ -1,0 +1,48 @@
+"""The demo's read queries, shared by the pages and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from perfsite.models import Post
+
+ACTIVE_DAYS = 30
+
+
+def site_stats() -> dict[str, int]:
+    """User and post counts, each from a real query."""
+    User = get_user_model()
+    now = timezone.now()
+    start_of_today = timezone.localtime(now).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return {
+        "total_users": User.objects.count(),
+        "active_users_30d": User.objects.filter(
+            last_login__gte=now - timedelta(days=ACTIVE_DAYS)
+        ).count(),
+        "joined_today": User.objects.filter(date_joined__gte=start_of_today).count(),
+        "post_count": Post.objects.count(),
+    }
+
+
+def popular_posts(limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` most viewed posts, as plain data (cheap to cache and serialise)."""
+    rows = Post.objects.order_by("-views", "id").values(
+        "id", "title", "slug", "views", "published_at", "author__username"
+    )[:limit]
+    return [
+        {
+            "id": row["id"],
+            "title": row["title"],
+            "slug": row["slug"],
+            "views": row["views"],
+            "published_at": row["published_at"].isoformat(),
+            "author": row["author__username"],
+        }
+        for row in rows
+    ]

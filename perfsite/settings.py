@@ -1,0 +1,166 @@
+"""Settings for the perfsite demo, read from the environment.
+
+With nothing set, the site runs on a bare machine: SQLite in the project
+directory and the in-process LocMem cache. Production values come from
+``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL`` and ``CDN_URL``; see README.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from perfsite.env import database_config, env_bool, env_list, redis_locations
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# manage.py sets DJANGO_DEBUG=1 for runserver; gunicorn/wsgi default to production.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+# A dev-only key: the "django-insecure-" prefix makes `check --deploy` refuse it.
+SECRET_KEY = os.environ.get(
+    "DJANGO_SECRET_KEY",
+    "django-insecure-perfsite-dev-only-key-do-not-use-in-production",
+)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "caching",
+    "assets",
+    "profiling",
+    "perfsite",
+]
+
+# Order matters (see README "Middleware order"):
+# - WhiteNoise sits right under SecurityMiddleware, above compression, so static
+#   files keep their precompressed variants, PNGs are never re-gzipped and Range
+#   requests work.
+# - GZip is listed *before* ConditionalGet, so ConditionalGet sees the
+#   uncompressed body: its ETag is stable (GZip's random padding would change it
+#   on every request) and a repeated GET can get a 304.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "perfsite.urls"
+WSGI_APPLICATION = "perfsite.wsgi.application"
+ASGI_APPLICATION = "perfsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_config(
+        os.environ.get("DATABASE_URL"), str(BASE_DIR / "db.sqlite3")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
+    if not redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "perfsite",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_locations(redis_url),
+            "KEY_PREFIX": "perfsite",
+            "OPTIONS": {
+                # Short timeouts: a cache that hangs is worse than a miss.
+                "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
+                "SOCKET_TIMEOUT": 0.25,  # seconds
+            },
+        }
+    }
+
+
+CACHES = _caches(os.environ.get("REDIS_URL"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = os.environ.get("CDN_URL", "").rstrip("/") + "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed names + gzip/brotli variants, written once at collectstatic.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+WHITENOISE_MAX_AGE = 24 * 60 * 60  # seconds, for files without a content hash
+
+# HTTPS hardening, on whenever DEBUG is off. DJANGO_SECURE=0 turns it off for a
+# plain-HTTP production-like run on localhost (the benchmarks do this).
+SECURE = env_bool("DJANGO_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = SECURE
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if SECURE else 0  # seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+    },
+    "loggers": {"django": {"level": "INFO", "propagate": True}},
+}

@@ -1,0 +1,27 @@
+"""The demo's HTML pages."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from perfsite.models import Post
+from perfsite.queries import popular_posts, site_stats
+
+HOME_POSTS = 10
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "home.html",
+        {"posts": popular_posts(HOME_POSTS), "stats": site_stats()},
+    )
+
+
+@require_GET
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(Post.objects.select_related("author"), pk=pk)
+    return render(request, "post_detail.html", {"post": post})

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.services import (
+    CHROMIUM_ARGS,
+    RedisServer,
+    chromium_binary,
+    missing,
+    postgres_url,
+    redis_binary,
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private redis-server for the whole session; tests may stop/restart it."""
+    binary = redis_binary()
+    if binary is None:
+        missing("redis-server is not installed")
+        raise AssertionError("unreachable")  # pragma: no cover - missing() raises
+    server = RedisServer(binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """The session's redis-server, running and empty at the start of the test."""
+    redis_server.start()
+    redis_server.flushall()
+    yield redis_server
+    redis_server.start()  # a test that stopped it leaves it running for the next
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """A reachable PostgreSQL, whatever database the suite itself runs on."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is in the dev extra
+        missing("psycopg is not installed")
+    url = postgres_url()
+    try:
+        psycopg.connect(
+            url.replace("postgres://", "postgresql://", 1), connect_timeout=3
+        ).close()
+    except psycopg.OperationalError as exc:
+        missing(f"PostgreSQL is not reachable at {url}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless system Chromium driven by Playwright (never a downloaded browser)."""
+    executable = chromium_binary()
+    if executable is None:
+        missing("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is in the dev extra
+        missing("playwright is not installed")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from perfsite.env import database_config, env_bool, env_float, env_list, redis_locations
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("0", False),
+        ("no", False),
+        ("", False),
+    ],
+)
+def test_env_bool_parses(raw: str, expected: bool) -> None:
+    assert env_bool("X", not expected, {"X": raw}) is expected
+
+
+def test_env_bool_default_when_unset() -> None:
+    assert env_bool("X", True, {}) is True
+
+
+def test_env_bool_rejects_junk_naming_the_variable() -> None:
+    with pytest.raises(
+        ImproperlyConfigured, match="DJANGO_DEBUG='maybe' is not a boolean"
+    ):
+        env_bool("DJANGO_DEBUG", False, {"DJANGO_DEBUG": "maybe"})
+
+
+def test_env_list_strips_and_drops_empties() -> None:
+    assert env_list("H", "", {"H": " a.com, ,b.com "}) == ["a.com", "b.com"]
+    assert env_list("H", "localhost,127.0.0.1", {}) == ["localhost", "127.0.0.1"]
+
+
+def test_env_float() -> None:
+    assert env_float("F", 0.5, {}) == 0.5
+    assert env_float("F", 0.5, {"F": "0.25"}) == 0.25
+    with pytest.raises(ImproperlyConfigured, match="F='x' is not a number"):
+        env_float("F", 0.5, {"F": "x"})
+
+
+def test_database_default_is_sqlite_file() -> None:
+    assert database_config(None, "/tmp/db.sqlite3") == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/tmp/db.sqlite3",
+    }
+
+
+def test_database_postgres_url_gets_persistent_connections() -> None:
+    config = database_config("postgres://u:p@db.example:5433/blog", "unused")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == (
+        "db.example",
+        5433,
+        "blog",
+        "u",
+    )
+    assert config["CONN_MAX_AGE"] == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.parametrize(
+    "url", ["not a url", "mongodb://localhost/x", "postgres://host:notaport/db"]
+)
+def test_database_bad_url_names_the_variable(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        database_config(url, "unused")
+
+
+def test_redis_locations_primary_then_replicas() -> None:
+    assert redis_locations("redis://a:6379/0, redis://b:6379/0") == [
+        "redis://a:6379/0",
+        "redis://b:6379/0",
+    ]
+
+
+@pytest.mark.parametrize("url", ["localhost:6379", "http://x", " , "])
+def test_redis_locations_rejects_bad_values(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        redis_locations(url)

@@ -1,0 +1,28 @@
+"""Test settings: the site's own settings, made fast and deterministic."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from perfsite.settings import *  # noqa: F403
+
+# The test client speaks plain HTTP; HTTPS hardening is tested in test_settings.py.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# An empty STATIC_ROOT of their own; tests that need collected files collect them.
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="perfsite-static-"))
+# Tests never need collectstatic unless they ask for it.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tests",
+    }
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}
