@@ -2,10 +2,98 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.core.checks import CheckMessage
+from django.conf import settings
+from django.core.cache import caches
+from django.core.checks import CheckMessage, Error, Warning
+
+from caching.conf import DEFAULTS
+
+
+class _Rule(NamedTuple):
+    kind: type
+    minimum: float
+    id: str
+
+
+_NUMBERS: dict[str, _Rule] = {
+    "CACHING_FALLBACK_TIMEOUT": _Rule(int, 1, id="caching.E001"),
+    "CACHING_FALLBACK_MAX_ENTRIES": _Rule(int, 1, id="caching.E002"),
+    "CACHING_BREAKER_THRESHOLD": _Rule(int, 1, id="caching.E003"),
+    "CACHING_BREAKER_COOLDOWN": _Rule(float, 0, id="caching.E004"),
+    "CACHING_BREAKER_COOLDOWN_MAX": _Rule(float, 0, id="caching.E005"),
+    "CACHING_REPLAY_LIMIT": _Rule(int, 0, id="caching.E006"),
+    "CACHING_GROUP_TIMEOUT": _Rule(int, 60, id="caching.E007"),
+    "CACHING_LOCK_TIMEOUT": _Rule(float, 0.1, id="caching.E008"),
+    "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
+    "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
+    "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
+}
+
+
+def _number_errors() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for name, (kind, minimum, check_id) in _NUMBERS.items():
+        value = getattr(settings, name, DEFAULTS[name])
+        valid_type = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind is int:
+            valid_type = valid_type and isinstance(value, int)
+        if not valid_type or value < minimum:
+            errors.append(
+                Error(
+                    f"{name} must be {'an integer' if kind is int else 'a number'} "
+                    f">= {minimum}.",
+                    hint=f"Got {value!r}; the default is {DEFAULTS[name]!r}.",
+                    id=check_id,
+                )
+            )
+    return errors
 
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
-    return []
+    errors = _number_errors()
+    if not errors:
+        jitter = getattr(settings, "CACHING_JITTER", DEFAULTS["CACHING_JITTER"])
+        if jitter >= 1:
+            errors.append(
+                Error(
+                    "CACHING_JITTER must be below 1.",
+                    hint="It is the fraction of a timeout taken off at random.",
+                    id="caching.E012",
+                )
+            )
+        cooldown = getattr(settings, "CACHING_BREAKER_COOLDOWN", 1.0)
+        cooldown_max = getattr(settings, "CACHING_BREAKER_COOLDOWN_MAX", 30.0)
+        if cooldown_max < cooldown:
+            errors.append(
+                Error(
+                    "CACHING_BREAKER_COOLDOWN_MAX is below CACHING_BREAKER_COOLDOWN.",
+                    id="caching.E013",
+                )
+            )
+    return errors
+
+
+def check_redis(**kwargs: Any) -> list[CheckMessage]:
+    """Warn, without failing start-up, when a FailoverCache's Redis is unreachable."""
+    from caching.backends import REDIS_ERRORS, FailoverCache
+
+    warnings: list[CheckMessage] = []
+    for alias, config in settings.CACHES.items():
+        if config.get("BACKEND") != "caching.backends.FailoverCache":
+            continue
+        backend = caches[alias]
+        assert isinstance(backend, FailoverCache)
+        try:
+            backend.ping()
+        except REDIS_ERRORS as exc:
+            warnings.append(
+                Warning(
+                    f"Redis of cache {alias!r} is unreachable: {exc}",
+                    hint="The site runs on the per-process fallback until it "
+                    "answers; check the cache's LOCATION (REDIS_URL).",
+                    id="caching.W001",
+                )
+            )
+    return warnings

@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from caching.decorators import cache_result
 from perfsite.models import Post
 
 ACTIVE_DAYS = 30
 
 
+# Cached: any save/delete of a Post or a user (in any worker) invalidates on
+# commit; the short timeout covers the "today"/"last 30 days" windows moving.
+@cache_result(60, depends_on=[Post, settings.AUTH_USER_MODEL])
 def site_stats() -> dict[str, int]:
     """User and post counts, each from a real query."""
     User = get_user_model()
@@ -30,6 +35,7 @@ def site_stats() -> dict[str, int]:
     }
 
 
+@cache_result(300, depends_on=[Post, settings.AUTH_USER_MODEL])
 def popular_posts(limit: int) -> list[dict[str, Any]]:
     """The ``limit`` most viewed posts, as plain data (cheap to cache and serialise)."""
     rows = Post.objects.order_by("-views", "id").values(

@@ -96,7 +96,8 @@ def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
         }
     return {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # Redis with an in-process fallback and a circuit breaker.
+            "BACKEND": "caching.backends.FailoverCache",
             "LOCATION": redis_locations(redis_url),
             "KEY_PREFIX": "perfsite",
             "OPTIONS": {

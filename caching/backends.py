@@ -1,0 +1,380 @@
+"""``FailoverCache``: django-redis first, an in-process LocMem when Redis fails.
+
+Fallback rules (the README's "What the fallback promises"):
+
+- A circuit breaker per process, shared by its threads, decides where a call
+  goes. While it is open no call touches the network.
+- Every write, delete or clear that could not reach Redis is remembered. When
+  a probe finds Redis back, those keys are deleted from Redis (or, past
+  ``CACHING_REPLAY_LIMIT``, the namespace epoch is bumped) *before* any other
+  call of this process reads Redis, and then the fallback is emptied.
+- Other processes learn an epoch bump within ``EPOCH_REFRESH`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django_redis.cache import RedisCache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from caching.breaker import PROBE, USE_PRIMARY, CircuitBreaker
+from caching.conf import conf
+
+logger = logging.getLogger(__name__)
+
+# The whole Redis error family (connection, timeout, OOM/BUSY/LOADING/READONLY
+# responses, invalid responses), never programming errors.
+REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, ConnectionInterrupted)
+# What unpickling an entry written by other code (or another release) raises.
+DECODE_ERRORS = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)
+EPOCH_REFRESH = 1.0  # seconds between two reads of the namespace epoch
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
+    "SOCKET_TIMEOUT": 0.25,  # seconds
+}
+
+
+def _no_retry() -> Retry:
+    # Pinned: redis-py's own defaults have changed across releases (8.x builds
+    # Redis(**kw) with 10 retries and backoff); the breaker is our retry policy.
+    return Retry(NoBackoff(), 0)
+
+
+@dataclass
+class _Shared:
+    """What every thread's instance of one cache shares in this process."""
+
+    breaker: CircuitBreaker
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    missed: set[tuple[str, int | None]] = field(default_factory=set)
+    overflow: bool = False
+    epoch: int = 0
+    epoch_read_at: float = float("-inf")
+    fallback_serves: int = 0
+
+    def remember(self, keys: Iterable[str], version: int | None) -> None:
+        with self.lock:
+            for key in keys:
+                if len(self.missed) >= conf.REPLAY_LIMIT:
+                    self.overflow = True
+                    break
+                self.missed.add((key, version))
+
+    def take(self) -> tuple[list[tuple[str, int | None]], bool]:
+        with self.lock:
+            missed, overflow = list(self.missed), self.overflow
+            self.missed.clear()
+            self.overflow = False
+        return missed, overflow
+
+
+_shared: dict[str, _Shared] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_state(name: str) -> _Shared:
+    with _shared_lock:
+        if name not in _shared:
+            _shared[name] = _Shared(
+                CircuitBreaker(
+                    name,
+                    conf.BREAKER_THRESHOLD,
+                    conf.BREAKER_COOLDOWN,
+                    conf.BREAKER_COOLDOWN_MAX,
+                )
+            )
+        return _shared[name]
+
+
+class _Fallback(LocMemCache):
+    # FailoverCache validates keys once, whichever store serves the call.
+    def validate_key(self, key: str) -> None:
+        pass
+
+
+class FailoverCache(BaseCache):
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        super().__init__(params)
+        options = {**DEFAULT_OPTIONS, **params.get("OPTIONS", {})}
+        pool_kwargs = dict(options.get("CONNECTION_POOL_KWARGS", {}))
+        pool_kwargs.setdefault("retry", _no_retry())
+        options["CONNECTION_POOL_KWARGS"] = pool_kwargs
+        self._base_prefix = self.key_prefix
+        self._primary = RedisCache(server, {**params, "OPTIONS": options})
+        self.name = f"{server!r}|{self.key_prefix}"
+        self._shared = _shared_state(self.name)
+        self._epoch_key = f"{self._base_prefix}:caching:epoch"
+        self._fallback = _Fallback(
+            f"caching-fallback|{self.name}",
+            {
+                "TIMEOUT": params.get("TIMEOUT", 300),
+                "KEY_PREFIX": self.key_prefix,
+                "VERSION": self.version,
+                "OPTIONS": {"MAX_ENTRIES": conf.FALLBACK_MAX_ENTRIES},
+            },
+        )
+
+    # -- routing ---------------------------------------------------------
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._shared.breaker
+
+    def redis(self) -> Any:
+        """The raw redis-py client, or None while the breaker is not closed."""
+        if self.breaker.allow() != USE_PRIMARY:
+            return None
+        return self._primary.client.get_client(write=True)
+
+    def ping(self) -> None:
+        """Raise one of ``REDIS_ERRORS`` if Redis does not answer."""
+        self._primary.client.get_client(write=True).ping()
+
+    def _route(
+        self,
+        op: str,
+        args: tuple[Any, ...],
+        written: Iterable[str] = (),
+        version: int | None = None,
+        fallback_args: tuple[Any, ...] | None = None,
+        flush: bool = False,
+    ) -> Any:
+        decision = self.breaker.allow()
+        shared = self._shared
+        if decision == PROBE or (
+            decision == USE_PRIMARY and (shared.missed or shared.overflow)
+        ):
+            # Redis is back (or was only briefly unreachable): it must learn
+            # what it missed before this process reads it again.
+            decision = USE_PRIMARY if self._recover() else "fallback"
+        if decision == USE_PRIMARY:
+            try:
+                self._sync_epoch()
+                result = getattr(self._primary, op)(*args)
+            except REDIS_ERRORS as exc:
+                self.breaker.failure(exc)
+            else:
+                self.breaker.success()
+                return result
+        shared.fallback_serves += 1
+        shared.remember(written, version)
+        if flush:  # Redis could not be cleared: bump the namespace on recovery
+            shared.overflow = True
+        return getattr(self._fallback, op)(*(fallback_args or args))
+
+    def _sync_epoch(self) -> None:
+        shared = self._shared
+        now = time.monotonic()
+        if now - shared.epoch_read_at >= EPOCH_REFRESH:
+            raw = self._primary.client.get_client(write=True).get(self._epoch_key)
+            shared.epoch, shared.epoch_read_at = int(raw or 0), now
+        prefix = (
+            f"{self._base_prefix}:e{shared.epoch}"
+            if shared.epoch
+            else self._base_prefix
+        )
+        if self._primary.key_prefix != prefix:
+            self._primary.key_prefix = prefix
+
+    def _recover(self) -> bool:
+        """Probe Redis; if it answers, replay what it missed, then close."""
+        shared = self._shared
+        missed, overflow = shared.take()
+        try:
+            client = self._primary.client.get_client(write=True)
+            client.ping()
+            if overflow:
+                with client.pipeline() as pipe:
+                    pipe.incr(self._epoch_key)
+                    pipe.expire(self._epoch_key, conf.GROUP_TIMEOUT)
+                    pipe.execute()
+                shared.epoch_read_at = float("-inf")
+            self._sync_epoch()
+            by_version: dict[int | None, list[str]] = {}
+            for key, version in missed:
+                by_version.setdefault(version, []).append(key)
+            for version, keys in by_version.items():
+                self._primary.delete_many(keys, version=version)
+        except REDIS_ERRORS as exc:
+            with shared.lock:  # put back what could not be replayed
+                shared.missed.update(missed)
+                shared.overflow = shared.overflow or overflow
+            self.breaker.failure(exc)
+            return False
+        self._fallback.clear()
+        logger.info(
+            "cache %s: recovered; %s",
+            self.name,
+            "namespace bumped" if overflow else f"{len(missed)} keys replayed",
+        )
+        self.breaker.success()
+        return True
+
+    @staticmethod
+    def _capped(timeout: float | None | object) -> Any:
+        cap = conf.FALLBACK_TIMEOUT
+        if timeout is DEFAULT_TIMEOUT or timeout is None:
+            return cap
+        assert isinstance(timeout, int | float)
+        return min(timeout, cap)
+
+    # -- the cache API -----------------------------------------------------
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> bool:
+        self.validate_key(key)
+        return bool(
+            self._route(
+                "add",
+                (key, value, timeout, version),
+                [key],
+                version,
+                (key, value, self._fallback_timeout(timeout), version),
+            )
+        )
+
+    def _fallback_timeout(self, timeout: Any) -> Any:
+        if timeout is DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        return self._capped(timeout)
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        self.validate_key(key)
+        try:
+            return self._route("get", (key, default, version))
+        except DECODE_ERRORS:
+            self.delete(key, version=version)
+            return default
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> None:
+        self.validate_key(key)
+        self._route(
+            "set",
+            (key, value, timeout, version),
+            [key],
+            version,
+            (key, value, self._fallback_timeout(timeout), version),
+        )
+
+    def touch(
+        self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> bool:
+        self.validate_key(key)
+        return bool(
+            self._route(
+                "touch",
+                (key, timeout, version),
+                [key],
+                version,
+                (key, self._fallback_timeout(timeout), version),
+            )
+        )
+
+    def delete(self, key: Any, version: Any = None) -> bool:
+        self.validate_key(key)
+        return bool(self._route("delete", (key, version), [key], version))
+
+    def get_many(self, keys: Any, version: Any = None) -> dict[Any, Any]:
+        keys = list(keys)
+        for key in keys:
+            self.validate_key(key)
+        try:
+            result: dict[Any, Any] = self._route("get_many", (keys, version))
+        except DECODE_ERRORS:
+            self.delete_many(keys, version=version)
+            return {}
+        return result
+
+    def has_key(self, key: Any, version: Any = None) -> bool:
+        self.validate_key(key)
+        return bool(self._route("has_key", (key, version)))
+
+    def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        self.validate_key(key)
+        result: int = self._route("incr", (key, delta, version), [key], version)
+        return result
+
+    def decr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        return self.incr(key, -delta, version=version)
+
+    def set_many(
+        self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> list[Any]:
+        data = dict(data)
+        for key in data:
+            self.validate_key(key)
+        self._route(
+            "set_many",
+            (data, timeout, version),
+            list(data),
+            version,
+            (data, self._fallback_timeout(timeout), version),
+        )
+        return []
+
+    def delete_many(self, keys: Any, version: Any = None) -> None:
+        keys = list(keys)
+        for key in keys:
+            self.validate_key(key)
+        if keys:
+            self._route("delete_many", (keys, version), keys, version)
+
+    def clear(self) -> None:
+        self._route("clear", (), flush=True)
+        self._fallback.clear()
+
+    def close(self, **kwargs: Any) -> None:
+        self._primary.close(**kwargs)
+
+    # -- health ----------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        shared = self._shared
+        return {
+            "backend": f"{type(self).__module__}.{type(self).__qualname__}",
+            "state": self.breaker.state,
+            "failures": self.breaker.failures,
+            "cooldown": self.breaker.cooldown,
+            "history": list(self.breaker.history),
+            "fallback_serves": shared.fallback_serves,
+            "missed": len(shared.missed),
+            "overflow": shared.overflow,
+            "epoch": shared.epoch,
+        }
+
+    def redis_info(self) -> dict[str, Any] | None:
+        """A few Redis ``INFO`` figures, or None when Redis is not reachable."""
+        client = self.redis()
+        if client is None:
+            return None
+        try:
+            info: dict[str, Any] = client.info()
+        except REDIS_ERRORS as exc:
+            self.breaker.failure(exc)
+            return None
+        keys = (
+            "redis_version",
+            "used_memory_human",
+            "maxmemory_policy",
+            "evicted_keys",
+            "keyspace_hits",
+            "keyspace_misses",
+            "connected_clients",
+            "uptime_in_seconds",
+        )
+        return {key: info.get(key) for key in keys}

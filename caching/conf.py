@@ -1,0 +1,79 @@
+"""The caching app's settings, read from ``django.conf.settings`` on access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    "CACHING_FALLBACK_TIMEOUT": 30,  # seconds
+    "CACHING_FALLBACK_MAX_ENTRIES": 1000,
+    "CACHING_BREAKER_THRESHOLD": 3,
+    "CACHING_BREAKER_COOLDOWN": 1.0,  # seconds
+    "CACHING_BREAKER_COOLDOWN_MAX": 30.0,  # seconds
+    "CACHING_REPLAY_LIMIT": 1000,
+    "CACHING_GROUP_TIMEOUT": 30 * 24 * 60 * 60,  # seconds
+    "CACHING_LOCK_TIMEOUT": 30.0,  # seconds
+    "CACHING_LOCK_WAIT": 5.0,  # seconds
+    "CACHING_JITTER": 0.1,
+    "CACHING_STATS_FLUSH_INTERVAL": 10.0,  # seconds
+}
+
+
+class Settings:
+    """One typed property per ``CACHING_*`` setting (so ``override_settings`` works)."""
+
+    def _get(self, name: str) -> Any:
+        return getattr(settings, name, DEFAULTS[name])
+
+    @property
+    def FALLBACK_TIMEOUT(self) -> int:
+        """Cap on the timeout of entries in the per-process fallback."""
+        return int(self._get("CACHING_FALLBACK_TIMEOUT"))
+
+    @property
+    def FALLBACK_MAX_ENTRIES(self) -> int:
+        return int(self._get("CACHING_FALLBACK_MAX_ENTRIES"))
+
+    @property
+    def BREAKER_THRESHOLD(self) -> int:
+        """Consecutive Redis errors that open the breaker."""
+        return int(self._get("CACHING_BREAKER_THRESHOLD"))
+
+    @property
+    def BREAKER_COOLDOWN(self) -> float:
+        return float(self._get("CACHING_BREAKER_COOLDOWN"))
+
+    @property
+    def BREAKER_COOLDOWN_MAX(self) -> float:
+        return float(self._get("CACHING_BREAKER_COOLDOWN_MAX"))
+
+    @property
+    def REPLAY_LIMIT(self) -> int:
+        """Missed invalidations kept for replay; beyond it the namespace is bumped."""
+        return int(self._get("CACHING_REPLAY_LIMIT"))
+
+    @property
+    def GROUP_TIMEOUT(self) -> int:
+        """Lifetime of group version keys; must exceed every entry's timeout."""
+        return int(self._get("CACHING_GROUP_TIMEOUT"))
+
+    @property
+    def LOCK_TIMEOUT(self) -> float:
+        return float(self._get("CACHING_LOCK_TIMEOUT"))
+
+    @property
+    def LOCK_WAIT(self) -> float:
+        return float(self._get("CACHING_LOCK_WAIT"))
+
+    @property
+    def JITTER(self) -> float:
+        return float(self._get("CACHING_JITTER"))
+
+    @property
+    def STATS_FLUSH_INTERVAL(self) -> float:
+        return float(self._get("CACHING_STATS_FLUSH_INTERVAL"))
+
+
+conf = Settings()

@@ -1,0 +1,228 @@
+"""Group version counters, model signals and transaction-aware bumps.
+
+A group is a key holding a random number. A cached entry stores the numbers
+of its groups as they were *before* its value was computed; a read compares
+them with the current ones, so a bump (one ``set_many``, whatever the number
+of entries) makes every older entry a miss, including a value computed from
+data that a concurrent commit replaced. New numbers are random, so a group
+key that was evicted and re-created never makes an old entry valid again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from django.apps import apps
+from django.core.cache import caches
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from caching.conf import conf
+
+GROUP_PREFIX = "cr:g:"
+
+ModelRef = type[models.Model] | str
+
+
+def _model(ref: ModelRef) -> type[models.Model]:
+    if isinstance(ref, str):
+        return apps.get_model(ref)
+    return ref
+
+
+def model_group(model: ModelRef) -> str:
+    """The group every write to ``model`` bumps: ``model:app_label.model_name``."""
+    if isinstance(model, str) and not apps.models_ready:
+        app_label, name = model.split(".")
+        return f"model:{app_label.lower()}.{name.lower()}"
+    meta = _model(model)._meta.concrete_model._meta  # type: ignore[union-attr]
+    return f"model:{meta.app_label}.{meta.model_name}"
+
+
+def _new_version() -> int:
+    return secrets.randbits(62)
+
+
+def group_versions(names: Sequence[str], cache: str = "default") -> dict[str, int]:
+    """Current version of each group, in one round trip when all exist."""
+    backend = caches[cache]
+    found = backend.get_many([GROUP_PREFIX + n for n in names])
+    return resolve_versions(backend, names, found)
+
+
+def resolve_versions(
+    backend: Any, names: Sequence[str], found: dict[str, Any]
+) -> dict[str, int]:
+    """Group versions from a ``get_many`` result, seeding the missing groups."""
+    versions: dict[str, int] = {}
+    for name in names:
+        key = GROUP_PREFIX + name
+        version = found.get(key)
+        if version is None:
+            candidate = _new_version()
+            if backend.add(key, candidate, conf.GROUP_TIMEOUT):
+                version = candidate
+            else:  # another caller seeded it first
+                version = backend.get(key, candidate)
+        versions[name] = int(version)
+    return versions
+
+
+def bump_groups(names: Iterable[str], cache: str = "default") -> None:
+    """Give each group a new version now (one ``set_many``)."""
+    data = {GROUP_PREFIX + n: _new_version() for n in names}
+    if data:
+        caches[cache].set_many(data, conf.GROUP_TIMEOUT)
+
+
+# -- transactions --------------------------------------------------------------
+# Per thread: for each database alias, the outermost atomic block that wrote,
+# and the groups it wrote. Inside it, functions of those groups bypass the cache
+# (they must see the transaction's own writes); after it, nothing is kept.
+_dirty = threading.local()
+
+
+def _dirty_map() -> dict[str, tuple[object, set[str]]]:
+    if not hasattr(_dirty, "map"):
+        _dirty.map = {}
+    result: dict[str, tuple[object, set[str]]] = _dirty.map
+    return result
+
+
+def _outermost(using: str) -> object | None:
+    connection = connections[using]
+    if not connection.in_atomic_block or not connection.atomic_blocks:
+        return None
+    return connection.atomic_blocks[0]
+
+
+def dirty_groups() -> set[str]:
+    """Groups written by a still-open transaction of this thread."""
+    result: set[str] = set()
+    dirty = _dirty_map()
+    for using, (block, groups) in list(dirty.items()):
+        if _outermost(using) is block:
+            result |= groups
+        else:  # committed or rolled back since
+            del dirty[using]
+    return result
+
+
+def invalidate_groups(
+    names: Iterable[str], using: str = DEFAULT_DB_ALIAS, cache: str = "default"
+) -> None:
+    """Bump groups when the transaction on ``using`` commits (now in autocommit)."""
+    names = set(names)
+    block = _outermost(using)
+    if block is None:
+        bump_groups(names, cache)
+        return
+    dirty = _dirty_map()
+    current = dirty.get(using)
+    if current is None or current[0] is not block:
+        current = (block, set())
+        dirty[using] = current
+    current[1].update(names)
+    transaction.on_commit(partial(bump_groups, names, cache), using=using, robust=True)
+
+
+def invalidate_group(name: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    invalidate_groups([name], using=using)
+
+
+def invalidate_model(model: ModelRef, using: str = DEFAULT_DB_ALIAS) -> None:
+    """For writes that send no signals: ``update()``, bulk paths, raw SQL."""
+    invalidate_groups([model_group(model)], using=using)
+
+
+# -- signals -------------------------------------------------------------------
+_watched: set[str] = set()
+_pending: list[ModelRef] = []
+_watch_lock = threading.Lock()
+
+
+def _on_write(
+    sender: type[models.Model], using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+) -> None:
+    invalidate_model(sender, using=using)
+
+
+def _on_m2m(
+    sender: type[models.Model],
+    instance: models.Model,
+    action: str,
+    model: type[models.Model],
+    using: str = DEFAULT_DB_ALIAS,
+    **kwargs: Any,
+) -> None:
+    if action in {"post_add", "post_remove", "post_clear"}:
+        invalidate_groups(
+            {model_group(type(instance)), model_group(model), model_group(sender)},
+            using=using,
+        )
+
+
+def watch(refs: Iterable[ModelRef]) -> None:
+    """Connect the write signals of these models (once each, when models are ready)."""
+    with _watch_lock:
+        _pending.extend(refs)
+    if apps.models_ready:
+        connect_pending()
+
+
+def connect_pending() -> None:
+    with _watch_lock:
+        refs, _pending[:] = list(_pending), []
+    for ref in refs:
+        model = _model(ref)
+        label = model._meta.label_lower
+        if label in _watched:
+            continue
+        _watched.add(label)
+        uid = f"caching:{label}"
+        post_save.connect(_on_write, sender=model, dispatch_uid=uid + ":save")
+        post_delete.connect(_on_write, sender=model, dispatch_uid=uid + ":delete")
+        for field in model._meta.get_fields(include_hidden=True):
+            if field.many_to_many:
+                through = (
+                    field.remote_field.through  # type: ignore[union-attr]
+                    if field.concrete
+                    else field.through  # type: ignore[union-attr]
+                )
+                m2m_changed.connect(
+                    _on_m2m,
+                    sender=through,
+                    dispatch_uid=f"caching:{through._meta.label_lower}",
+                )
+
+
+def watched_models() -> list[str]:
+    return sorted(_watched)
+
+
+# -- writes without signals ----------------------------------------------------
+class InvalidatingQuerySet(models.QuerySet[Any]):
+    """``update``, ``bulk_create`` and ``bulk_update`` that bump the model's group.
+
+    Use ``objects = InvalidatingQuerySet.as_manager()`` (or mix it into your own
+    queryset class).
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        count = super().update(**kwargs)
+        invalidate_model(self.model, using=self.db)
+        return count
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        invalidate_model(self.model, using=self.db)
+        return created
+
+    def bulk_update(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> int:
+        count = super().bulk_update(objs, *args, **kwargs)
+        invalidate_model(self.model, using=self.db)
+        return count

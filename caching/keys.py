@@ -1,0 +1,90 @@
+"""Canonical cache keys for ``cache_result`` calls.
+
+Each argument is encoded with a type tag and, for strings and bytes, a length,
+so ``1`` and ``"1"``, or ``("a b",)`` and ``("a", "b")``, never share a key.
+Anything without an obvious, stable identity is refused instead of being
+passed through ``str()`` or ``repr()``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import hashlib
+import inspect
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Model
+
+
+def encode(value: Any, name: str = "argument") -> str:
+    if value is None:
+        return "N"
+    if isinstance(value, bool):  # before int: True is an int
+        return "b1" if value else "b0"
+    if isinstance(value, enum.Enum):
+        cls = type(value)
+        return f"e{cls.__module__}.{cls.__qualname__}({encode(value.value, name)})"
+    if isinstance(value, int):
+        return f"i{value}"
+    if isinstance(value, float):
+        return f"f{value!r}"
+    if isinstance(value, str):
+        return f"s{len(value)}:{value}"
+    if isinstance(value, bytes):
+        return f"y{len(value)}:{value.hex()}"
+    if isinstance(value, decimal.Decimal):
+        return f"d{value}"
+    if isinstance(value, uuid.UUID):
+        return f"u{value}"
+    if isinstance(value, datetime.datetime):  # before date: a datetime is a date
+        return f"T{value.isoformat()}"
+    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):
+        return f"{type(value).__name__}:{value}"
+    if isinstance(value, Model):
+        if value.pk is None:
+            raise TypeError(
+                f"cache_result cannot key {name!r}: an unsaved {type(value).__name__} "
+                "has no primary key; save it first or pass plain values."
+            )
+        meta = value._meta
+        return f"m{meta.app_label}.{meta.model_name}:{encode(value.pk, name)}"
+    if isinstance(value, tuple | list):
+        tag = "t" if isinstance(value, tuple) else "l"
+        return f"{tag}{len(value)}(" + ",".join(encode(v, name) for v in value) + ")"
+    if isinstance(value, frozenset | set):
+        tag = "F" if isinstance(value, frozenset) else "S"
+        items = sorted(encode(v, name) for v in value)
+        return f"{tag}{len(items)}(" + ",".join(items) + ")"
+    if isinstance(value, Mapping):
+        pairs = sorted(f"{encode(k, name)}={encode(v, name)}" for k, v in value.items())
+        return f"D{len(pairs)}(" + ",".join(pairs) + ")"
+    raise TypeError(
+        f"cache_result cannot key {name!r} of type {type(value).__qualname__}: pass "
+        "str, int, float, bool, None, bytes, Decimal, UUID, date/time, an enum, a "
+        "saved model instance, or tuples/lists/sets/dicts of those (for example its "
+        "id instead of the object)."
+    )
+
+
+def canonical_call(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str:
+    """The bound call with defaults applied, as one unambiguous string."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    parts = []
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            parts.append(f"**{name}={encode(dict(value), name)}")
+        else:
+            parts.append(f"{name}={encode(value, name)}")
+    return ";".join(parts)
+
+
+def digest(canonical: str) -> str:
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()

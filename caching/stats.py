@@ -1,0 +1,124 @@
+"""Per-function statistics: counted in-process, flushed in batches.
+
+A call only bumps a number in a dict. At most every
+``CACHING_STATS_FLUSH_INTERVAL`` seconds a process adds its counts to Redis
+hashes in one pipeline, so the figures add up across worker processes without
+a network write per call. Without Redis the counts stay in the process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import caches
+
+from caching.conf import conf
+
+FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
+STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out
+_NAMES_KEY = "caching:stats:names"
+
+_lock = threading.Lock()
+_pending: dict[str, dict[str, float]] = {}
+_kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
+_last_flush = time.monotonic()
+clock: Callable[[], float] = time.monotonic
+
+
+def record(name: str, field: str, amount: float = 1) -> None:
+    with _lock:
+        counters = _pending.setdefault(name, dict.fromkeys(FIELDS, 0.0))
+        counters[field] += amount
+        due = clock() - _last_flush >= conf.STATS_FLUSH_INTERVAL
+    if due:
+        flush()
+
+
+def _redis() -> tuple[Any, str] | None:
+    cache = caches["default"]
+    get_client = getattr(cache, "redis", None)
+    if get_client is None:
+        return None
+    client = get_client()
+    return None if client is None else (client, str(cache.key_prefix))
+
+
+def _hash_key(prefix: str, name: str) -> str:
+    return f"{prefix}:caching:stats:{name}"
+
+
+def flush() -> None:
+    global _last_flush
+    with _lock:
+        batch = {name: dict(c) for name, c in _pending.items()}
+        _pending.clear()
+        _last_flush = clock()
+    if not batch:
+        return
+    target = _redis()
+    if target is not None:
+        client, prefix = target
+        from caching.backends import REDIS_ERRORS
+
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for name, counters in batch.items():
+                    key = _hash_key(prefix, name)
+                    for field, amount in counters.items():
+                        if amount:
+                            pipe.hincrbyfloat(key, field, amount)
+                    pipe.expire(key, STATS_TTL)
+                    pipe.sadd(f"{prefix}:{_NAMES_KEY}", name)
+                pipe.expire(f"{prefix}:{_NAMES_KEY}", STATS_TTL)
+                pipe.execute()
+            return
+        except REDIS_ERRORS:
+            pass  # keep the counts in this process rather than lose them
+    with _lock:
+        for name, counters in batch.items():
+            kept = _kept.setdefault(name, dict.fromkeys(FIELDS, 0.0))
+            for field, amount in counters.items():
+                kept[field] += amount
+
+
+def snapshot() -> dict[str, dict[str, float]]:
+    """Figures per function: every process's flushed counts plus this one's."""
+    flush()
+    totals: dict[str, dict[str, float]] = {}
+
+    def add(name: str, counters: dict[str, float]) -> None:
+        row = totals.setdefault(name, dict.fromkeys(FIELDS, 0.0))
+        for field in FIELDS:
+            row[field] += float(counters.get(field, 0))
+
+    with _lock:
+        for name, counters in _kept.items():
+            add(name, counters)
+    target = _redis()
+    if target is not None:
+        client, prefix = target
+        from caching.backends import REDIS_ERRORS
+
+        try:
+            names = sorted(
+                n.decode() for n in client.smembers(f"{prefix}:{_NAMES_KEY}")
+            )
+            with client.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.hgetall(_hash_key(prefix, name))
+                rows = pipe.execute()
+            for name, row in zip(names, rows, strict=True):
+                add(name, {k.decode(): float(v) for k, v in row.items()})
+        except REDIS_ERRORS:
+            pass
+    return totals
+
+
+def reset() -> None:
+    """Forget this process's counts (tests)."""
+    with _lock:
+        _pending.clear()
+        _kept.clear()

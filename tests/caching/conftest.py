@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.core.cache.backends import locmem as locmem_backend
+from django.test import override_settings
+
+from caching import backends, decorators, stats
+from tests.support.services import RedisServer
+
+
+def failover_settings(url: str, **options: Any) -> dict[str, Any]:
+    return {
+        "default": {
+            "BACKEND": "caching.backends.FailoverCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "t",
+            "OPTIONS": options,
+        }
+    }
+
+
+def forget_state() -> None:
+    backends._shared.clear()
+    for name, store in locmem_backend._caches.items():
+        if name.startswith("caching-fallback"):
+            store.clear()
+            locmem_backend._expire_info[name].clear()
+    stats.reset()
+
+
+@pytest.fixture
+def failover(redis: RedisServer) -> Iterator[Any]:
+    """The default cache is a FailoverCache on the private Redis, fresh state."""
+    forget_state()
+    with override_settings(CACHES=failover_settings(redis.url)):
+        yield caches["default"]
+    forget_state()
+
+
+@pytest.fixture
+def locmem() -> Iterator[Any]:
+    forget_state()
+    caches["default"].clear()
+    yield caches["default"]
+    caches["default"].clear()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def wall(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(decorators, "wall", clock)
+    return clock
+
+
+def run_async(coroutine: Any) -> Any:
+    """``asyncio.run`` in a thread of its own.
+
+    The session's Playwright browser keeps an event loop running on the main
+    thread, where ``asyncio.run`` refuses to start.
+    """
+    import threading
+
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:  # re-raised on the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]

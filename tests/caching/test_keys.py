@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import uuid
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from hypothesis import given
+from hypothesis import strategies as st
+
+from caching.decorators import cache_result
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.binary(max_size=4)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def typed(value: Any) -> Any:
+    """What the key must tell apart: the value and its type, recursively."""
+    if isinstance(value, dict):
+        return ("dict", sorted((typed(k), typed(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [typed(v) for v in value])
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return (type(value).__name__, value)
+
+
+@cache_result(60)
+def target(a: Any, b: Any = "default", *rest: Any, c: Any = None, **extra: Any) -> None:
+    return None
+
+
+@given(values, values, values)
+def test_equivalent_calls_share_a_key(a: Any, b: Any, c: Any) -> None:
+    key = target.cache_key(a, b, c=c)
+    assert target.cache_key(a=a, b=b, c=c) == key
+    assert target.cache_key(a, c=c, b=b) == key
+    assert target.cache_key(a, "default") == target.cache_key(a)
+
+
+@given(values, values)
+def test_distinct_calls_get_distinct_keys(a: Any, b: Any) -> None:
+    same = typed(a) == typed(b)
+    assert (target.cache_key(a) == target.cache_key(b)) is same
+    assert (target.cache_key(1, x=a) == target.cache_key(1, x=b)) is same
+
+
+def test_types_and_separators_are_encoded() -> None:
+    assert target.cache_key(1) != target.cache_key("1")
+    assert target.cache_key(1) != target.cache_key(True)
+    assert target.cache_key(1) != target.cache_key(1.0)
+    assert target.cache_key("a b") != target.cache_key("a", "b")
+    assert target.cache_key(("a", "b")) != target.cache_key(["a", "b"])
+    assert target.cache_key({1, 2}) == target.cache_key({2, 1})
+    assert target.cache_key({1}) != target.cache_key(frozenset({1}))
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+def test_other_keyable_types() -> None:
+    keyed = [
+        decimal.Decimal("1.5"),
+        uuid.UUID(int=1),
+        datetime.datetime(2024, 1, 1, 12),
+        datetime.date(2024, 1, 1),
+        datetime.time(12),
+        datetime.timedelta(seconds=3),
+        Colour.RED,
+    ]
+    found = {target.cache_key(v) for v in keyed}
+    assert len(found) == len(keyed)
+    assert target.cache_key(Colour.RED) != target.cache_key(1)
+
+
+def test_models_key_by_label_and_pk() -> None:
+    user = User(pk=7, username="x")
+    same = User(pk=7, username="renamed")
+    assert target.cache_key(user) == target.cache_key(same)
+    assert target.cache_key(user) != target.cache_key(User(pk=8))
+    assert target.cache_key(user) != target.cache_key(7)
+
+
+def test_unkeyable_arguments_are_refused() -> None:
+    with pytest.raises(TypeError, match="cannot key 'a' of type object"):
+        target.cache_key(object())
+    with pytest.raises(TypeError, match="unsaved User"):
+        target.cache_key(User(username="new"))
+    with pytest.raises(TypeError, match="cannot key 'extra'"):
+        target.cache_key(1, extra=object())
+
+
+def test_readable_prefix_and_version() -> None:
+    assert target.cache_key(1).startswith("cr:tests.caching.test_keys.target:v1:")
+
+    @cache_result(60, version=2, key_prefix="custom")
+    def other(a: int) -> int:
+        return a
+
+    assert other.cache_key(1).startswith("cr:custom:v2:")

@@ -1,0 +1,139 @@
+"""Several worker processes sharing one Redis: stampede, invalidation, recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_py
+
+from caching.decorators import cache_result
+from perfsite.models import Post
+from tests.support.services import RedisServer
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.cache_worker"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.read() == {"ready": True}
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def read(self) -> Any:
+        assert self.process.stdout is not None
+        return json.loads(self.process.stdout.readline())
+
+    def ask(self, line: str) -> Any:
+        self.send(line)
+        return self.read()
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def worker_env(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """One migrated SQLite database for the workers of this module."""
+    env = {
+        **os.environ,
+        "PERFSITE_TEST_REDIS_URL": redis_server.url,
+        "PERFSITE_TEST_DB": str(tmp_path_factory.mktemp("workers") / "db.sqlite3"),
+        "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return env
+
+
+@pytest.fixture
+def workers(redis: RedisServer, worker_env: dict[str, str]) -> Iterator[Any]:
+    started: list[Worker] = []
+
+    def start(count: int) -> list[Worker]:
+        new = [Worker(worker_env) for _ in range(count)]
+        started.extend(new)
+        return new
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def test_four_processes_on_a_cold_key_compute_at_most_twice(workers: Any) -> None:
+    group = workers(4)
+    for worker in group:
+        worker.send("stampede")
+    answers = [worker.read() for worker in group]
+    assert [a["value"] for a in answers] == [49] * 4
+    assert sum(a["computed"] for a in answers) <= 2
+
+
+def test_a_write_in_one_worker_shows_in_the_next_read_of_another(workers: Any) -> None:
+    writer, reader = workers(2)
+    post = writer.ask("save first 1000000")["id"]
+    assert reader.ask("popular")["titles"][0] == "first"
+    writer.ask(f"edit {post} renamed")
+    assert reader.ask("popular")["titles"][0] == "renamed"
+
+
+@pytest.mark.django_db
+def test_recovery_with_zero_stale_reads(
+    failover: Any, redis: RedisServer, workers: Any
+) -> None:
+    """Fill, stop Redis, write in two processes, restart: every read recomputes."""
+    calls: list[int] = []
+
+    @cache_result(300, depends_on=[Post])
+    def dependent(n: int) -> int:
+        calls.append(n)
+        return n
+
+    first, second = workers(2)
+    for n in range(5):
+        dependent(n)
+    assert calls == list(range(5))
+    raw = redis_py.Redis.from_url(redis.url)
+    raw.save()  # the restarted server comes back with every entry
+    raw.close()
+    redis.stop()
+    first.ask("save during-outage-1 1")
+    second.ask("save during-outage-2 2")
+    redis.start()
+    # Each worker replays what Redis missed the next time it touches the cache.
+    for worker in (first, second):
+        deadline = time.monotonic() + 10
+        while (answer := worker.ask("touch")) != {"state": "closed", "missed": 0}:
+            assert time.monotonic() < deadline, answer
+            time.sleep(0.05)
+    for n in range(5):
+        dependent(n)
+    assert calls == list(range(5)) * 2

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis as redis_py
+from django.test import override_settings
+
+from caching import stats
+from caching.decorators import cache_result
+from tests.support.services import RedisServer
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    now = [0.0]
+    monkeypatch.setattr(stats, "clock", lambda: now[0])
+    monkeypatch.setattr(stats, "_last_flush", 0.0)
+    return now
+
+
+def test_counts_stay_in_process_until_the_interval(
+    failover: Any, redis: RedisServer, clock: list[float]
+) -> None:
+    raw = redis_py.Redis.from_url(redis.url)
+    with override_settings(CACHING_STATS_FLUSH_INTERVAL=10):
+        stats.record("f", "hits")
+        stats.record("f", "hits")
+        assert raw.keys("*caching:stats*") == []  # no network write per call
+        clock[0] = 11
+        stats.record("f", "misses")
+    assert raw.hget("t:caching:stats:f", "hits") == b"2"
+    assert raw.ttl("t:caching:stats:f") > 0
+    raw.close()
+
+
+def test_counts_add_up_across_processes(failover: Any, redis: RedisServer) -> None:
+    raw = redis_py.Redis.from_url(redis.url)
+    # What another worker process flushed earlier.
+    raw.hincrbyfloat("t:caching:stats:f", "hits", 5)
+    raw.sadd("t:caching:stats:names", "f")
+    stats.record("f", "hits", 2)
+    assert stats.snapshot()["f"]["hits"] == 7
+    raw.close()
+
+
+def test_without_redis_counts_are_kept_in_process(
+    failover: Any, redis: RedisServer
+) -> None:
+    stats.record("g", "errors")
+    redis.stop()
+    for _ in range(3):
+        failover.get("open-the-breaker")
+    stats.record("g", "errors")
+    assert stats.snapshot()["g"]["errors"] == 2
+
+
+def test_flush_errors_keep_the_counts(
+    failover: Any, redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stats.record("h", "hits")
+    redis.stop()  # the breaker is still closed: the flush itself fails
+    stats.flush()
+    assert stats.snapshot()["h"]["hits"] == 1
+
+
+def test_locmem_snapshot(locmem: Any) -> None:
+    stats.reset()
+
+    @cache_result(60)
+    def f() -> int:
+        return 1
+
+    f(), f()
+    row = stats.snapshot()[f.name]
+    assert (row["hits"], row["misses"]) == (1, 1)
+    assert stats.snapshot()[f.name]["hits"] == 1  # flushing does not double count

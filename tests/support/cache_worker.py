@@ -1,0 +1,78 @@
+"""A worker process for the multi-process cache tests.
+
+Reads one command per line on stdin and answers one JSON line on stdout, so a
+test can drive several workers in lock step, like gunicorn workers sharing
+Redis and a database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.worker_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import caches  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from caching.decorators import cache_result  # noqa: E402
+from perfsite.models import Post  # noqa: E402
+from perfsite.queries import popular_posts  # noqa: E402
+
+computed = 0
+
+
+@cache_result(60, key_prefix="stampede")
+def slow_square(x: int) -> int:
+    global computed
+    computed += 1
+    time.sleep(0.5)
+    return x * x
+
+
+def handle(command: str, args: list[str]) -> dict[str, Any]:
+    if command == "stampede":
+        return {"value": slow_square(7), "computed": computed}
+    if command == "save":
+        from django.contrib.auth.models import User
+
+        author, _ = User.objects.get_or_create(username="worker")
+        post = Post.objects.create(
+            title=args[0],
+            slug=args[0],
+            body="",
+            published_at=timezone.now(),
+            author=author,
+            views=int(args[1]),
+        )
+        return {"id": post.pk}
+    if command == "edit":
+        post = Post.objects.get(pk=int(args[0]))
+        post.title = args[1]
+        post.save()
+        return {"id": post.pk}
+    if command == "popular":
+        return {"titles": [p["title"] for p in popular_posts(5)]}
+    if command == "touch":
+        cache = caches["default"]
+        cache.get("touch")
+        return {"state": cache.breaker.state, "missed": cache.health()["missed"]}
+    raise ValueError(command)
+
+
+def main() -> None:
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        command, *args = line.split()
+        print(json.dumps(handle(command, args)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
