@@ -281,6 +281,7 @@ def _nonce(request: HttpRequest) -> HttpResponse:
         "no-store",
         "vary-cookie",
         "csrf-token",
+        "csp-nonce",
         "400",
         "streaming",
     ],
