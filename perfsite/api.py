@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from caching.http import cache_response
+from perfsite.models import Post
 from perfsite.queries import popular_posts, site_stats
 
 POPULAR_DEFAULT_LIMIT = 10
@@ -41,12 +44,20 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# Whole responses cached until a write to their models; the ETag comes from the
+# same versions, so a revalidation is a 304 with no query and no rendering.
+DEMO_MODELS = [Post, settings.AUTH_USER_MODEL]
+
+
 @require_GET
+# The counts of "today" and "the last 30 days" also move with time alone.
+@cache_response(60, depends_on=DEMO_MODELS, refresh_every=60)
 def stats(request: HttpRequest) -> JsonResponse:
     return JsonResponse(site_stats())
 
 
 @require_GET
+@cache_response(300, depends_on=DEMO_MODELS, query=["limit"])
 def popular(request: HttpRequest) -> JsonResponse:
     try:
         limit = parse_limit(request)

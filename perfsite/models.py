@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from caching.invalidation import InvalidatingQuerySet
+
 
 class Post(models.Model):
     title = models.CharField(max_length=200)
@@ -14,6 +16,10 @@ class Post(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
     )
+
+    # update()/bulk_create()/bulk_update() send no signals; this queryset
+    # invalidates the cached pages and API responses that depend on posts.
+    objects = InvalidatingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at"]

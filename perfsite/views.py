@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from caching.http import cache_response
+from perfsite.api import DEMO_MODELS
 from perfsite.models import Post
 from perfsite.queries import popular_posts, site_stats
 
@@ -13,6 +15,7 @@ HOME_POSTS = 10
 
 
 @require_GET
+@cache_response(60, depends_on=DEMO_MODELS, refresh_every=60)
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -22,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_response(300, depends_on=DEMO_MODELS)
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("author"), pk=pk)
     return render(request, "post_detail.html", {"post": post})
