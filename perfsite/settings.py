@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from perfsite.env import database_config, env_bool, env_list, redis_locations
+from perfsite.env import database_config, env_bool, env_list, redis_cache_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -94,15 +94,17 @@ def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
                 "LOCATION": "perfsite",
             }
         }
+    redis = redis_cache_config(redis_url)
     return {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": redis_locations(redis_url),
+            "LOCATION": redis["LOCATION"],
             "KEY_PREFIX": "perfsite",
             "OPTIONS": {
                 # Short timeouts: a cache that hangs is worse than a miss.
                 "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
                 "SOCKET_TIMEOUT": 0.25,  # seconds
+                **redis["OPTIONS"],
             },
         }
     }
