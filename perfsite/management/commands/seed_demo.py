@@ -146,6 +146,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--posts", type=int, default=10000, help="Demo posts wanted."
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the database has any post.",
+        )
 
     def handle(
         self, *args: Any, users: int, posts: int, if_empty: bool, **options: Any
