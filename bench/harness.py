@@ -4,63 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def production_env(workdir: Path, **extra: str) -> dict[str, str]:
-    """Production settings on plain HTTP, with a database of the benchmark's own."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "REDIS_URL", "CDN_URL"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="perfsite.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECURE="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_LOG_LEVEL="WARNING",
-    )
-    env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    env.update(extra)
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+from tests.support.gunicorn import gunicorn, manage, production_env
 
 
 @contextmanager
@@ -69,38 +22,17 @@ def seeded_site(
 ) -> Iterator[str]:
     """Yield the base URL of the demo under gunicorn, seeded and with static collected."""
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-bench-"))
-    env = production_env(workdir, **extra_env)
+    env = production_env(DJANGO_STATIC_ROOT=str(workdir / "static"), **extra_env)
+    env["DATABASE_URL"] = (
+        os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    )
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(env, "seed_demo", "--users", str(users), "--posts", str(posts))
-    port = free_port()
-    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "perfsite.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(base + "/api/health")
-        yield base
+        with gunicorn(env, workers=workers, log=workdir / "gunicorn.log") as base:
+            yield base
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

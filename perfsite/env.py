@@ -81,10 +81,57 @@ def redis_locations(url: str) -> list[str]:
         scheme = location.split("://", 1)[0] if "://" in location else ""
         if scheme not in {"redis", "rediss", "unix"}:
             raise ImproperlyConfigured(
-                f"REDIS_URL entry {location!r} must start with redis://, rediss:// or unix://."
+                f"REDIS_URL entry {location!r} must start with redis://, rediss:// or unix:// "
+                "(or the whole value with sentinel:// for Redis Sentinel)."
             )
     if not locations:
         raise ImproperlyConfigured(
             "REDIS_URL is set but empty; unset it to use the in-process cache."
         )
     return locations
+
+
+def _sentinel_config(url: str) -> dict[str, Any]:
+    """``sentinel://host:26379,host2:26379/service_name/db`` for django-redis's Sentinel client."""
+    rest = url.split("://", 1)[1]
+    hosts, _, path = rest.partition("/")
+    service, _, db = path.partition("/")
+    sentinels = []
+    for host in filter(None, (h.strip() for h in hosts.split(","))):
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise ImproperlyConfigured(
+                f"REDIS_URL sentinel {host!r} must be host:port, as in "
+                "sentinel://sentinel1:26379,sentinel2:26379/mymaster/0."
+            )
+        sentinels.append((name, int(port)))
+    db = db.strip("/") or "0"
+    if not sentinels or not service or not db.isdigit():
+        raise ImproperlyConfigured(
+            "REDIS_URL for Sentinel must look like sentinel://host:26379[,host:26379]/service_name/db."
+        )
+    return {
+        # django-redis asks the sentinels for the service's current primary
+        # (writes) and a replica (reads) on connect and again after a failover.
+        "LOCATION": f"redis://{service}/{db}",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+            "SENTINELS": sentinels,
+        },
+    }
+
+
+def redis_cache_config(url: str) -> dict[str, Any]:
+    """``LOCATION`` and ``OPTIONS`` of a django-redis cache from ``REDIS_URL``.
+
+    Three forms: one URL; comma-separated URLs (a primary, then read replicas);
+    or ``sentinel://...`` for Redis Sentinel.
+    """
+    if url.strip().startswith("sentinel://"):
+        return _sentinel_config(url.strip())
+    locations = redis_locations(url)
+    return {
+        "LOCATION": locations if len(locations) > 1 else locations[0],
+        "OPTIONS": {},
+    }

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from perfsite.env import database_config, env_bool, env_list, redis_locations
+from perfsite.env import database_config, env_bool, env_list, redis_cache_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -94,16 +94,18 @@ def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
                 "LOCATION": "perfsite",
             }
         }
+    redis = redis_cache_config(redis_url)
     return {
         "default": {
             # Redis with an in-process fallback and a circuit breaker.
             "BACKEND": "caching.backends.FailoverCache",
-            "LOCATION": redis_locations(redis_url),
+            "LOCATION": redis["LOCATION"],
             "KEY_PREFIX": "perfsite",
             "OPTIONS": {
                 # Short timeouts: a cache that hangs is worse than a miss.
                 "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
                 "SOCKET_TIMEOUT": 0.25,  # seconds
+                **redis["OPTIONS"],
             },
         }
     }
@@ -126,7 +128,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = os.environ.get("CDN_URL", "").rstrip("/") + "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -46,3 +46,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert re.search(r"^scripts/dev test$", ci, re.M)
     assert re.search(r'^DATABASE_URL="\$pg/\$db" scripts/dev test$', ci, re.M)
     assert "PERFSITE_REQUIRE_SERVICES=1" in ci
+
+
+def test_check_command_runs_every_app_check_cleanly() -> None:
+    from django.core.management import call_command
+
+    call_command("check", fail_level="WARNING")

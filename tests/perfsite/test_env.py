@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from perfsite.env import database_config, env_bool, env_float, env_list, redis_locations
+from perfsite.env import (
+    database_config,
+    env_bool,
+    env_float,
+    env_list,
+    redis_cache_config,
+    redis_locations,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +91,44 @@ def test_redis_locations_primary_then_replicas() -> None:
 def test_redis_locations_rejects_bad_values(url: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
         redis_locations(url)
+
+
+def test_redis_cache_config_single_and_replicas() -> None:
+    assert redis_cache_config("redis://a:6379/1") == {
+        "LOCATION": "redis://a:6379/1",
+        "OPTIONS": {},
+    }
+    assert redis_cache_config("redis://a/0,redis://b/0") == {
+        "LOCATION": ["redis://a/0", "redis://b/0"],
+        "OPTIONS": {},
+    }
+
+
+def test_redis_cache_config_sentinel() -> None:
+    config = redis_cache_config("sentinel://s1:26379, s2:26380/mymaster/2")
+    assert config == {
+        "LOCATION": "redis://mymaster/2",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+            "SENTINELS": [("s1", 26379), ("s2", 26380)],
+        },
+    }
+    assert (
+        redis_cache_config("sentinel://s1:26379/mymaster")["LOCATION"]
+        == "redis://mymaster/0"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sentinel://s1/mymaster/0",
+        "sentinel:///mymaster/0",
+        "sentinel://s1:26379/",
+        "sentinel://s1:1/m/x",
+    ],
+)
+def test_redis_cache_config_rejects_bad_sentinel_urls(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        redis_cache_config(url)

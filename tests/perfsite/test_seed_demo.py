@@ -43,6 +43,12 @@ def test_seed_is_idempotent_and_extends() -> None:
     assert set(first) <= set(again)
 
 
+def test_if_empty_leaves_a_database_with_posts_alone() -> None:
+    seed(users=2, posts=3)
+    assert "nothing to do" in seed(users=2, posts=10, if_empty=True)
+    assert Post.objects.count() == 3
+
+
 def test_seed_rejects_nonsense_counts() -> None:
     with pytest.raises(SystemExit):
         seed(users=0, posts=1)

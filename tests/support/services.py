@@ -52,10 +52,17 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
 class RedisServer:
     """A private redis-server on a fixed free port that tests can stop and restart."""
 
-    def __init__(self, binary: str, port: int | None = None, *extra_args: str) -> None:
+    def __init__(
+        self,
+        binary: str,
+        port: int | None = None,
+        *extra_args: str,
+        config_file: str | None = None,
+    ) -> None:
         self.binary = binary
         self.port = port or free_port()
         self.extra_args = extra_args
+        self.config_file = config_file  # redis-server wants it as its first argument
         self.dir = Path(tempfile.mkdtemp(prefix="perfsite-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -73,6 +80,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 self.binary,
+                *([self.config_file] if self.config_file else []),
                 "--port",
                 str(self.port),
                 "--bind",

@@ -146,11 +146,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--posts", type=int, default=10000, help="Demo posts wanted."
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the database has any post.",
+        )
 
-    def handle(self, *args: Any, users: int, posts: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, users: int, posts: int, if_empty: bool, **options: Any
+    ) -> None:
         if users < 1 or posts < 0:
             self.stderr.write("--users must be at least 1 and --posts at least 0.")
             sys.exit(2)
+        if if_empty and Post.objects.exists():
+            self.stdout.write(
+                "seed_demo: the database has posts already; nothing to do."
+            )
+            return
         now = timezone.now()
         User = get_user_model()
         password = make_password(None)  # unusable; computed once, not per user

@@ -1,0 +1,93 @@
+"""Run the site under gunicorn with several workers, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """Production settings on plain HTTP; callers add DATABASE_URL, REDIS_URL, ..."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("DJANGO_", "DATABASE_URL", "REDIS_URL", "CDN_URL", "PROFILING_")
+        )
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="perfsite.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECURE="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: Mapping[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), check=True
+    )
+
+
+@contextmanager
+def gunicorn(
+    env: Mapping[str, str],
+    workers: int = 2,
+    app: str = "perfsite.wsgi",
+    log: Path | None = None,
+    ready_path: str = "/api/health",
+) -> Iterator[str]:
+    """Yield the base URL of ``app`` served by gunicorn with ``workers`` workers."""
+    port = free_port()
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=dict(env),
+        stdout=out,
+        stderr=out,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + ready_path)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if log:
+            out.close()  # type: ignore[union-attr]
