@@ -16,19 +16,28 @@ from pathlib import Path
 from tests.support.gunicorn import gunicorn, manage, production_env
 
 
+def prepare_site(
+    workdir: Path, users: int, posts: int, **extra_env: str
+) -> dict[str, str]:
+    """Production settings, a migrated and seeded database, static files collected."""
+    env = production_env(DJANGO_STATIC_ROOT=str(workdir / "static"), **extra_env)
+    env.setdefault(
+        "DATABASE_URL",
+        os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+    )
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "seed_demo", "--users", str(users), "--posts", str(posts))
+    return env
+
+
 @contextmanager
 def seeded_site(
     users: int, posts: int, workers: int = 2, **extra_env: str
 ) -> Iterator[str]:
     """Yield the base URL of the demo under gunicorn, seeded and with static collected."""
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-bench-"))
-    env = production_env(DJANGO_STATIC_ROOT=str(workdir / "static"), **extra_env)
-    env["DATABASE_URL"] = (
-        os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    )
-    manage(env, "migrate", "--noinput", "--verbosity", "0")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "seed_demo", "--users", str(users), "--posts", str(posts))
+    env = prepare_site(workdir, users, posts, **extra_env)
     try:
         with gunicorn(env, workers=workers, log=workdir / "gunicorn.log") as base:
             yield base

@@ -1,0 +1,107 @@
+"""The site under gunicorn with several workers, its own database and a private Redis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.support.gunicorn import ROOT, gunicorn, manage, production_env
+from tests.support.services import RedisServer
+
+
+@dataclass
+class Site:
+    url: str
+    env: dict[str, str]
+
+    def get(self, path: str, **headers: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.url + path, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def get_json(self, path: str) -> object:
+        status, body = self.get(path)
+        assert status == 200, body[:500]
+        return json.loads(body)
+
+    def orm(self, code: str) -> str:
+        """Run Python with the ORM in another process, against the site's database."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+@pytest.fixture(scope="module")
+def site_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of the site's own: SQLite, or PostgreSQL when the suite runs on it."""
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        yield f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"perfsite_site_{uuid.uuid4().hex[:8]}"
+    host, port, user = (
+        default["HOST"] or "127.0.0.1",
+        default["PORT"] or 5432,
+        default["USER"],
+    )
+    admin = f"postgresql://{user}@{host}:{port}/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://{user}@{host}:{port}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def site_env(database_url: str, redis_url: str, static_root: Path) -> dict[str, str]:
+    env = production_env(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_SUPERUSER_PASSWORD="integration-pw",
+    )
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "seed_demo", "--users", "20", "--posts", "200")
+    return env
+
+
+@pytest.fixture(scope="module")
+def site_setup(
+    site_database: str,
+    redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, str]:
+    redis_server.start()
+    return site_env(site_database, redis_server.url, tmp_path_factory.mktemp("static"))
+
+
+@pytest.fixture
+def site(site_setup: dict[str, str], redis_server: RedisServer) -> Iterator[Site]:
+    """The site under gunicorn with 3 workers."""
+    redis_server.start()
+    redis_server.flushall()
+    with gunicorn(site_setup, workers=3) as url:
+        yield Site(url, site_setup)

@@ -1,0 +1,188 @@
+"""Redis failing under a real load: Sentinel failover and a stop/restart (chaos)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+import redis as redis_py
+
+from tests.integration.conftest import Site, site_env
+from tests.support.gunicorn import gunicorn
+from tests.support.sentinel import SentinelCluster
+from tests.support.services import RedisServer, missing, redis_binary
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
+TOP = "/api/posts/popular?limit=1"
+
+
+@dataclass
+class Sample:
+    sent: float
+    status: int
+    seq: int | None  # the edit number in the title, None before the first edit
+    latency: float
+
+
+@dataclass
+class Load:
+    """Threads that GET the top post in a loop and record every answer."""
+
+    site: Site
+    threads: int = 4
+    samples: list[Sample] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sent = time.time()
+            status, body = self.site.get(TOP)
+            latency = time.time() - sent
+            match = re.search(rb'"title": "edit (\d+)"', body)
+            self.samples.append(
+                Sample(sent, status, int(match.group(1)) if match else None, latency)
+            )
+
+    def __enter__(self) -> Load:
+        self._workers = [
+            threading.Thread(target=self._run) for _ in range(self.threads)
+        ]
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=60)
+
+
+class Editor:
+    """Edits the top post from another process, remembering when each commit was done."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.committed: list[tuple[float, int]] = []  # (time the commit was done, seq)
+        self.post_id = int(site.get_json(TOP)["posts"][0]["id"])  # type: ignore[index]
+
+    def edit(self, seq: int) -> None:
+        self.site.orm(
+            f"from perfsite.models import Post; p = Post.objects.get(pk={self.post_id}); "
+            f"p.title = 'edit {seq}'; p.save()"
+        )
+        self.committed.append((time.time(), seq))
+
+    def latest_before(self, moment: float) -> int | None:
+        done = [seq for at, seq in self.committed if at < moment]
+        return max(done) if done else None
+
+
+def stale(samples: list[Sample], editor: Editor, after: float) -> list[Sample]:
+    """Answers older than an edit committed before the request was sent."""
+    bad = []
+    for sample in samples:
+        expected = editor.latest_before(sample.sent)
+        if (
+            sample.sent >= after
+            and expected is not None
+            and (sample.seq is None or sample.seq < expected)
+        ):
+            bad.append(sample)
+    return bad
+
+
+@pytest.fixture
+def sentinel_cluster() -> Iterator[SentinelCluster]:
+    binary = redis_binary()
+    if binary is None:
+        missing("redis-server is not installed")
+        raise AssertionError("unreachable")  # pragma: no cover - missing() raises
+    cluster = SentinelCluster(binary)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_sentinel_failover_under_load(
+    sentinel_cluster: SentinelCluster,
+    site_database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    env = site_env(
+        site_database, sentinel_cluster.url, tmp_path_factory.mktemp("static")
+    )
+    with gunicorn(env, workers=2) as url:
+        site = Site(url, env)
+        editor = Editor(site)
+        editor.edit(1)
+        with Load(site) as load:
+            time.sleep(1)
+            old_primary = sentinel_cluster.primary.port
+            sentinel_cluster.primary.stop()
+            editor.edit(2)  # while nobody is primary
+            SentinelCluster.wait(
+                lambda: (
+                    sentinel_cluster.current_primary_port() not in (None, old_primary)
+                ),
+                "failover",
+            )
+            editor.edit(3)
+            recovered = time.time()
+            time.sleep(3)
+        promoted = redis_py.Redis(port=sentinel_cluster.replica.port)
+        keys_on_new_primary = promoted.dbsize()
+        promoted.close()
+
+    assert load.samples, "no request was made"
+    assert [s for s in load.samples if s.status != 200] == []
+    # Back on Redis: the promoted replica holds the entries written since.
+    assert keys_on_new_primary > 0
+    # Nothing invalidated during the failover is served once it is over
+    # (a second for the other workers to learn a namespace bump).
+    assert stale(load.samples, editor, after=recovered + 1.5) == []
+    assert load.samples[-1].seq == 3
+
+
+def test_chaos_redis_stopped_and_restarted_under_load(
+    site_setup: dict[str, str], redis_server: RedisServer
+) -> None:
+    redis_server.start()
+    redis_server.flushall()
+    with gunicorn(site_setup, workers=2) as url:
+        site = Site(url, site_setup)
+        editor = Editor(site)
+        seq = 0
+        start = time.time()
+        with Load(site) as load:
+            phases = {"down": 5.0, "up": 12.0, "end": 20.0}
+            stopped_at = restarted_at = 0.0
+            while (elapsed := time.time() - start) < phases["end"]:
+                if not stopped_at and elapsed >= phases["down"]:
+                    redis_server.stop()
+                    stopped_at = time.time()
+                if stopped_at and not restarted_at and elapsed >= phases["up"]:
+                    redis_server.start()
+                    restarted_at = time.time()
+                seq += 1
+                editor.edit(seq)
+
+    samples = load.samples
+    healthy = [s.latency for s in samples if s.sent < stopped_at]
+    outage = [s.latency for s in samples if stopped_at + 1 <= s.sent < restarted_at]
+    assert len(healthy) > 50 and len(outage) > 50
+    assert [s for s in samples if s.status >= 500] == []
+    assert [s for s in samples if s.status != 200] == []
+    assert stale(samples, editor, after=restarted_at + 1.5) == []
+
+    def p99(values: list[float]) -> float:
+        return statistics.quantiles(values, n=100)[98]
+
+    # The breaker keeps the outage cheap: no request waits on a dead Redis.
+    assert p99(outage) <= 2 * p99(healthy), (p99(outage), p99(healthy))

@@ -1,0 +1,114 @@
+"""Several gunicorn workers sharing Redis: an edit is seen by every worker at once."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Site
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
+REQUESTS_PER_CHECK = 15  # several per worker: gunicorn spreads them over all 3
+
+
+class AdminBrowser:
+    """Logs into the Django admin and submits forms, CSRF included."""
+
+    def __init__(self, site: Site, username: str, password: str) -> None:
+        self.site = site
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.submit(
+            "/admin/login/?next=/admin/", {"username": username, "password": password}
+        )
+
+    def open(self, path: str, data: dict[str, Any] | None = None) -> str:
+        body = (
+            urllib.parse.urlencode(data, doseq=True).encode()
+            if data is not None
+            else None
+        )
+        request = urllib.request.Request(
+            self.site.url + path, data=body, headers={"Referer": self.site.url}
+        )
+        with self.opener.open(request, timeout=30) as response:
+            text: str = response.read().decode()
+            return text
+
+    def submit(self, path: str, fields: dict[str, Any]) -> str:
+        form = self.open(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+        assert token, form[:500]
+        return self.open(path, {**fields, "csrfmiddlewaretoken": token.group(1)})
+
+
+def top_post(site: Site) -> dict[str, Any]:
+    data = site.get_json("/api/posts/popular?limit=1")
+    assert isinstance(data, dict)
+    post: dict[str, Any] = data["posts"][0]
+    return post
+
+
+def assert_every_worker_sees(site: Site, post_id: int, title: str) -> None:
+    seen = [top_post(site)["title"] for _ in range(REQUESTS_PER_CHECK)]
+    assert seen == [title] * REQUESTS_PER_CHECK
+    pages = [
+        site.get(f"/posts/{post_id}/")[1].decode() for _ in range(REQUESTS_PER_CHECK)
+    ]
+    assert all(f">{title}<" in page for page in pages)
+
+
+def test_edits_by_admin_orm_and_update_are_seen_by_every_worker_at_once(
+    site: Site,
+) -> None:
+    site.orm(
+        "from django.contrib.auth.models import User; "
+        "User.objects.filter(username='boss').exists() or "
+        "User.objects.create_superuser('boss', 'boss@example.com', 'integration-pw')"
+    )
+    post = top_post(site)
+    post_id = post["id"]
+    # Warm every worker's view of the cache with the current title.
+    assert_every_worker_sees(site, post_id, post["title"])
+    admin = AdminBrowser(site, "boss", "integration-pw")
+    fields = site.orm(
+        f"from perfsite.models import Post; p = Post.objects.get(pk={post_id}); "
+        "print(p.slug, p.views, p.author_id, p.published_at.strftime('%Y-%m-%d %H:%M:%S'))"
+    ).split()
+    slug, views, author_id, day, clock = fields
+
+    for round_ in range(3):
+        title = f"Edited in the admin {round_}"
+        admin.submit(
+            f"/admin/perfsite/post/{post_id}/change/",
+            {
+                "title": title,
+                "slug": slug,
+                "body": "Edited.",
+                "views": views,
+                "published_at_0": day,
+                "published_at_1": clock,
+                "author": author_id,
+            },
+        )
+        assert_every_worker_sees(site, post_id, title)
+
+        title = f"Saved by the ORM elsewhere {round_}"
+        site.orm(
+            f"from perfsite.models import Post; p = Post.objects.get(pk={post_id}); "
+            f"p.title = {title!r}; p.save()"
+        )
+        assert_every_worker_sees(site, post_id, title)
+
+        title = f"Updated in bulk {round_}"
+        site.orm(
+            f"from perfsite.models import Post; "
+            f"Post.objects.filter(pk={post_id}).update(title={title!r})"
+        )
+        assert_every_worker_sees(site, post_id, title)
