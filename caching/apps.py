@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -17,3 +19,19 @@ class CachingConfig(AppConfig):
         checks.register(check_redis, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()
+        _import_urlconf()
+
+
+def _import_urlconf() -> None:
+    """Import the URLconf, so every process connects the same model signals.
+
+    Invalidation receivers are connected when a ``cache_result`` or
+    ``cache_response`` decorator runs, at import of its module. A process that
+    writes models without importing the views (``manage.py shell``, a command,
+    a task worker) would otherwise save a post without invalidating anything.
+    """
+    from django.conf import settings
+
+    urlconf = getattr(settings, "ROOT_URLCONF", None)
+    if urlconf:
+        import_module(urlconf)

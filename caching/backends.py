@@ -29,7 +29,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from caching.breaker import PROBE, USE_PRIMARY, CircuitBreaker
+from caching.breaker import CLOSED, PROBE, USE_PRIMARY, CircuitBreaker
 from caching.conf import conf
 
 logger = logging.getLogger(__name__)
@@ -192,10 +192,14 @@ class FailoverCache(BaseCache):
         """Probe Redis; if it answers, replay what it missed, then close."""
         shared = self._shared
         missed, overflow = shared.take()
+        # After an outage (the breaker opened), other processes may have lost
+        # invalidations too, and some of them may have exited since: only a
+        # namespace bump guarantees that nothing cached before is served.
+        bump = overflow or self.breaker.state != CLOSED
         try:
             client = self._primary.client.get_client(write=True)
             client.ping()
-            if overflow:
+            if bump:
                 with client.pipeline() as pipe:
                     pipe.incr(self._epoch_key)
                     pipe.expire(self._epoch_key, conf.GROUP_TIMEOUT)
@@ -217,7 +221,7 @@ class FailoverCache(BaseCache):
         logger.info(
             "cache %s: recovered; %s",
             self.name,
-            "namespace bumped" if overflow else f"{len(missed)} keys replayed",
+            "namespace bumped" if bump else f"{len(missed)} keys replayed",
         )
         self.breaker.success()
         return True

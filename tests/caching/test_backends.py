@@ -163,25 +163,42 @@ def test_a_redis_that_never_answers(hung: Any) -> None:
 
 
 def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> None:
-    clock = FakeClock()
-    failover.breaker.clock = clock
+    """A short blip (the breaker stays closed): what this process missed is replayed."""
     failover.set("deleted", "old")
     failover.set("rewritten", "old")
     failover.set("untouched", "old")
     raw = redis_py.Redis.from_url(redis.url)
     raw.save()  # the restarted server comes back with these entries
     redis.stop()
-    open_breaker(failover)
-    failover.delete("deleted")
+    failover.delete("deleted")  # two failures: below the breaker's threshold
     failover.set("rewritten", "new")
-    redis.start()
-    assert failover.get("rewritten") == "new"  # still open: the fallback
-    clock.now += failover.breaker.cooldown
-    assert failover.get("deleted") is None  # the probe replays first
     assert failover.breaker.state == CLOSED
+    redis.start()
+    assert failover.get("deleted") is None  # the first call replays first
     assert failover.get("rewritten") is None  # not the old Redis value
     assert failover.get("untouched") == "old"
     assert failover.health()["missed"] == 0
+    raw.close()
+
+
+def test_recovery_after_an_outage_bumps_the_namespace(
+    failover: Any, redis: RedisServer
+) -> None:
+    """Other processes (some gone since) may have missed invalidations too."""
+    clock = FakeClock()
+    failover.breaker.clock = clock
+    failover.set("untouched", "old")
+    raw = redis_py.Redis.from_url(redis.url)
+    raw.save()
+    redis.stop()
+    open_breaker(failover)
+    redis.start()
+    assert raw.exists("t:1:untouched")  # still in Redis, in the old namespace
+    clock.now += failover.breaker.cooldown
+    assert failover.get("untouched") is None
+    assert failover.breaker.state == CLOSED
+    failover.set("fresh", "new")
+    assert failover.get("fresh") == "new"
     raw.close()
 
 
