@@ -64,7 +64,11 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 )
             )
         cooldown = getattr(settings, "CACHING_BREAKER_COOLDOWN", 1.0)
-        cooldown_max = getattr(settings, "CACHING_BREAKER_COOLDOWN_MAX", 30.0)
+        cooldown_max = getattr(
+            settings,
+            "CACHING_BREAKER_COOLDOWN_MAX",
+            DEFAULTS["CACHING_BREAKER_COOLDOWN_MAX"],
+        )
         if cooldown_max < cooldown:
             errors.append(
                 Error(

@@ -11,7 +11,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_FALLBACK_MAX_ENTRIES": 1000,
     "CACHING_BREAKER_THRESHOLD": 3,
     "CACHING_BREAKER_COOLDOWN": 1.0,  # seconds
-    "CACHING_BREAKER_COOLDOWN_MAX": 30.0,  # seconds
+    # seconds; also how long a process may keep serving its fallback after
+    # Redis is back, so kept short: one failed probe every 5 s is cheap.
+    "CACHING_BREAKER_COOLDOWN_MAX": 5.0,
     "CACHING_REPLAY_LIMIT": 1000,
     "CACHING_GROUP_TIMEOUT": 30 * 24 * 60 * 60,  # seconds
     "CACHING_LOCK_TIMEOUT": 30.0,  # seconds

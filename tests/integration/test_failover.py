@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 import redis as redis_py
 
+from caching.conf import conf
 from tests.integration.conftest import Site, site_env
 from tests.support.gunicorn import gunicorn
 from tests.support.sentinel import SentinelCluster
@@ -161,7 +162,7 @@ def test_chaos_redis_stopped_and_restarted_under_load(
         seq = 0
         start = time.time()
         with Load(site) as load:
-            phases = {"down": 5.0, "up": 12.0, "end": 20.0}
+            phases = {"down": 5.0, "up": 12.0, "end": 22.0}
             stopped_at = restarted_at = 0.0
             while (elapsed := time.time() - start) < phases["end"]:
                 if not stopped_at and elapsed >= phases["down"]:
@@ -175,14 +176,23 @@ def test_chaos_redis_stopped_and_restarted_under_load(
 
     samples = load.samples
     healthy = [s.latency for s in samples if s.sent < stopped_at]
-    outage = [s.latency for s in samples if stopped_at + 1 <= s.sent < restarted_at]
+    outage = [s.latency for s in samples if stopped_at <= s.sent < restarted_at]
     assert len(healthy) > 50 and len(outage) > 50
     assert [s for s in samples if s.status >= 500] == []
     assert [s for s in samples if s.status != 200] == []
-    assert stale(samples, editor, after=restarted_at + 1.5) == []
+    # Each worker's breaker closes at its next probe (at most COOLDOWN_MAX after
+    # the restart), then nothing stale: its fallback is dropped and the namespace
+    # bumped. Stale answers *during* the outage are allowed: each worker's
+    # fallback is its own and cannot see another process's invalidations.
+    settled = restarted_at + conf.BREAKER_COOLDOWN_MAX + 1.5
+    assert stale(samples, editor, after=settled) == []
+    assert any(s.sent > settled for s in samples)
 
     def p99(values: list[float]) -> float:
         return statistics.quantiles(values, n=100)[98]
 
     # The breaker keeps the outage cheap: no request waits on a dead Redis.
     assert p99(outage) <= 2 * p99(healthy), (p99(outage), p99(healthy))
+    print(
+        f"p99 healthy {p99(healthy) * 1000:.1f} ms, outage {p99(outage) * 1000:.1f} ms"
+    )
