@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from caching.http import cache_response
+from caching.invalidation import ModelRef
 from perfsite.models import Post
 from perfsite.queries import popular_posts, site_stats
 
@@ -46,7 +47,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 # Whole responses cached until a write to their models; the ETag comes from the
 # same versions, so a revalidation is a 304 with no query and no rendering.
-DEMO_MODELS = [Post, settings.AUTH_USER_MODEL]
+DEMO_MODELS: list[ModelRef] = [Post, settings.AUTH_USER_MODEL]
 
 
 @require_GET
