@@ -318,34 +318,8 @@ def _policy(
     )
 
 
-def conditional(
-    *,
-    depends_on: Iterable[ModelRef] = (),
-    groups: Iterable[str] = (),
-    query: Iterable[str] = (),
-    refresh_every: int | None = None,
-    max_age: int = 0,
-    per_user: bool = False,
-    cache: str = "default",
-) -> Callable[[View], View]:
-    """ETag from group versions; 304 before the view runs when it matches."""
-    return _decorator(
-        lambda view: _policy(
-            view,
-            None,
-            depends_on,
-            groups,
-            query,
-            refresh_every,
-            max_age,
-            per_user,
-            cache,
-        )
-    )
-
-
 def cache_response(
-    timeout: int,
+    timeout: int | None,
     *,
     depends_on: Iterable[ModelRef] = (),
     groups: Iterable[str] = (),
@@ -355,7 +329,10 @@ def cache_response(
     per_user: bool = False,
     cache: str = "default",
 ) -> Callable[[View], View]:
-    """Store whole 200 responses until ``timeout`` or a bump of their groups."""
+    """Store whole 200 responses until ``timeout`` or a bump of their groups.
+
+    ``timeout=None`` stores nothing: conditional GET only (see ``conditional``).
+    """
     return _decorator(
         lambda view: _policy(
             view,
@@ -369,3 +346,11 @@ def cache_response(
             cache,
         )
     )
+
+
+def conditional(**options: Any) -> Callable[[View], View]:
+    """ETag from group versions; 304 before the view runs when it matches.
+
+    Takes ``cache_response``'s keyword options; no response is stored.
+    """
+    return cache_response(None, **options)

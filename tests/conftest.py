@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.sentinel import SentinelCluster
 from tests.support.services import (
     CHROMIUM_ARGS,
     RedisServer,
@@ -18,11 +19,7 @@ from tests.support.services import (
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A private redis-server for the whole session; tests may stop/restart it."""
-    binary = redis_binary()
-    if binary is None:
-        missing("redis-server is not installed")
-        raise AssertionError("unreachable")  # pragma: no cover - missing() raises
-    server = RedisServer(binary)
+    server = RedisServer(redis_binary())
     server.start()
     try:
         yield server
@@ -74,3 +71,13 @@ def browser() -> Iterator[Any]:
             yield instance
         finally:
             instance.close()
+
+
+@pytest.fixture
+def sentinel_cluster() -> Iterator[SentinelCluster]:
+    cluster = SentinelCluster(redis_binary())
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

@@ -6,7 +6,6 @@ import re
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -16,7 +15,7 @@ from caching.conf import conf
 from tests.integration.conftest import Site, site_env
 from tests.support.gunicorn import gunicorn
 from tests.support.sentinel import SentinelCluster
-from tests.support.services import RedisServer, missing, redis_binary
+from tests.support.services import RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 TOP = "/api/posts/popular?limit=1"
@@ -95,20 +94,6 @@ def stale(samples: list[Sample], editor: Editor, after: float) -> list[Sample]:
         ):
             bad.append(sample)
     return bad
-
-
-@pytest.fixture
-def sentinel_cluster() -> Iterator[SentinelCluster]:
-    binary = redis_binary()
-    if binary is None:
-        missing("redis-server is not installed")
-        raise AssertionError("unreachable")  # pragma: no cover - missing() raises
-    cluster = SentinelCluster(binary)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_sentinel_failover_under_load(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from perfsite.env import redis_cache_config
 from tests.support.sentinel import SentinelCluster
-from tests.support.services import RedisServer, missing, redis_binary
+from tests.support.services import RedisServer, redis_binary
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -28,26 +27,12 @@ def django_redis_cache(url: str) -> BaseCache:
     return cache
 
 
-@pytest.fixture
-def sentinel_cluster() -> Iterator[SentinelCluster]:
-    binary = redis_binary()
-    if binary is None:
-        missing("redis-server is not installed")
-        raise AssertionError("unreachable")  # pragma: no cover - missing() raises
-    cluster = SentinelCluster(binary)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 def test_replica_form_writes_to_primary_and_reads_from_replicas(
     redis: RedisServer,
 ) -> None:
-    binary = redis_binary()
-    assert binary is not None
-    replica = RedisServer(binary, None, "--replicaof", "127.0.0.1", str(redis.port))
+    replica = RedisServer(
+        redis_binary(), None, "--replicaof", "127.0.0.1", str(redis.port)
+    )
     replica.start()
     try:
         cache = django_redis_cache(f"{redis.url},{replica.url}")

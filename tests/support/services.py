@@ -13,13 +13,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("PERFSITE_REQUIRE_SERVICES", "") == "1"
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Skip (or, when services are required, fail) for a missing component."""
     if REQUIRE_SERVICES:
         pytest.fail(
@@ -123,8 +124,9 @@ class RedisServer:
             client.close()
 
 
-def redis_binary() -> str | None:
-    return shutil.which("redis-server")
+def redis_binary() -> str:
+    """The redis-server binary; a missing one skips (or fails) the test."""
+    return shutil.which("redis-server") or missing("redis-server is not installed")
 
 
 def postgres_url() -> str:
