@@ -73,7 +73,7 @@ class CachedFunction(Generic[P, R]):
         self.function_group = f"fn:{self.prefix[3:]}"
         self.groups = [self.function_group, *groups, *map(model_group, depends_on)]
         self._group_keys = [GROUP_PREFIX + g for g in self.groups]
-        self._signature = inspect.signature(fn)
+        self._binder = keys.Binder(inspect.signature(fn))
         self.is_async = inspect.iscoroutinefunction(fn)
         if self.is_async:
             markcoroutinefunction(self)
@@ -86,7 +86,7 @@ class CachedFunction(Generic[P, R]):
     # -- keys and controls -----------------------------------------------
 
     def cache_key(self, *args: Any, **kwargs: Any) -> str:
-        canonical = keys.canonical_call(self._signature, args, kwargs)
+        canonical = self._binder.canonical(args, kwargs)
         return f"{self.prefix}:{keys.digest(canonical)}"
 
     def invalidate(self, *args: Any, **kwargs: Any) -> None:

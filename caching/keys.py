@@ -70,6 +70,53 @@ def encode(value: Any, name: str = "argument") -> str:
     )
 
 
+class Binder:
+    """Binds calls to a signature, with a fast path for plain parameters.
+
+    ``inspect.Signature.bind`` is most of the cost of a key; for functions
+    whose parameters are all positional-or-keyword or keyword-only (most of
+    them) the binding is done here, and anything unusual (a missing or unknown
+    argument, ``*args``) goes through ``bind`` for its exact behaviour.
+    """
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        self.signature = signature
+        kinds = {p.kind for p in signature.parameters.values()}
+        plain = {
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        }
+        self.fast = kinds <= plain
+        self.positional = [
+            p.name
+            for p in signature.parameters.values()
+            if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ]
+        self.names = list(signature.parameters)
+        self.defaults = {
+            p.name: p.default
+            for p in signature.parameters.values()
+            if p.default is not inspect.Parameter.empty
+        }
+
+    def canonical(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        if self.fast and len(args) <= len(self.positional):
+            given = self.positional[: len(args)]
+            if all(k in self.defaults or k not in given for k in kwargs) and all(
+                k in self.signature.parameters and k not in given for k in kwargs
+            ):
+                values = {
+                    **self.defaults,
+                    **dict(zip(given, args, strict=True)),
+                    **kwargs,
+                }
+                if len(values) == len(self.names):  # every required one given
+                    return ";".join(
+                        f"{name}={encode(values[name], name)}" for name in self.names
+                    )
+        return canonical_call(self.signature, args, kwargs)
+
+
 def canonical_call(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> str:

@@ -162,16 +162,21 @@ def test_a_redis_that_never_answers(hung: Any) -> None:
     assert hung.get("k") == 1
 
 
-def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> None:
+def outage_after_filling(cache: Any, redis: RedisServer, *keys: str) -> FakeClock:
+    """Store keys, snapshot Redis so a restart brings them back, stop it, open."""
     clock = FakeClock()
-    failover.breaker.clock = clock
-    failover.set("deleted", "old")
-    failover.set("rewritten", "old")
-    failover.set("untouched", "old")
+    cache.breaker.clock = clock
+    cache.set_many(dict.fromkeys(keys, "old"))
     raw = redis_py.Redis.from_url(redis.url)
-    raw.save()  # the restarted server comes back with these entries
+    raw.save()
+    raw.close()
     redis.stop()
-    open_breaker(failover)
+    open_breaker(cache)
+    return clock
+
+
+def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> None:
+    clock = outage_after_filling(failover, redis, "deleted", "rewritten", "untouched")
     failover.delete("deleted")
     failover.set("rewritten", "new")
     redis.start()
@@ -182,20 +187,12 @@ def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> No
     assert failover.get("rewritten") is None  # not the old Redis value
     assert failover.get("untouched") == "old"
     assert failover.health()["missed"] == 0
-    raw.close()
 
 
 def test_recovery_bumps_the_namespace_past_the_replay_limit(
     failover: Any, redis: RedisServer
 ) -> None:
-    clock = FakeClock()
-    failover.breaker.clock = clock
-    failover.set("a", "old")
-    failover.set("b", "old")
-    raw = redis_py.Redis.from_url(redis.url)
-    raw.save()
-    redis.stop()
-    open_breaker(failover)
+    clock = outage_after_filling(failover, redis, "a", "b")
     with override_settings(CACHING_REPLAY_LIMIT=1):
         failover.delete("a")
         failover.delete("b")
@@ -206,18 +203,12 @@ def test_recovery_bumps_the_namespace_past_the_replay_limit(
     assert failover.health()["epoch"] == 1
     failover.set("a", "fresh")
     assert failover.get("a") == "fresh"
-    raw.close()
 
 
 def test_clear_during_an_outage_bumps_the_namespace(
     failover: Any, redis: RedisServer
 ) -> None:
-    clock = FakeClock()
-    failover.breaker.clock = clock
-    failover.set("a", "old")
-    redis_py.Redis.from_url(redis.url).save()
-    redis.stop()
-    open_breaker(failover)
+    clock = outage_after_filling(failover, redis, "a")
     failover.clear()
     redis.start()
     clock.now += failover.breaker.cooldown

@@ -117,3 +117,31 @@ def test_readable_prefix_and_version() -> None:
         return a
 
     assert other.cache_key(1).startswith("cr:custom:v2:")
+
+
+def plain(a: Any, b: Any = 2, *, c: Any = 3) -> None:
+    return None
+
+
+@given(values, values, values)
+def test_the_fast_binding_matches_inspect(a: Any, b: Any, c: Any) -> None:
+    import inspect
+
+    from caching.keys import Binder, canonical_call
+
+    binder = Binder(inspect.signature(plain))
+    for args, kwargs in [((a,), {}), ((a, b), {"c": c}), ((), {"a": a, "c": c})]:
+        assert binder.canonical(args, kwargs) == canonical_call(
+            binder.signature, args, kwargs
+        )
+
+
+def test_the_fast_binding_refuses_what_bind_refuses() -> None:
+    import inspect
+
+    from caching.keys import Binder
+
+    binder = Binder(inspect.signature(plain))
+    for args, kwargs in [((), {}), ((1,), {"a": 1}), ((1,), {"z": 1}), ((1, 2, 3), {})]:
+        with pytest.raises(TypeError):
+            binder.canonical(args, kwargs)
