@@ -14,17 +14,25 @@ import enum
 import hashlib
 import inspect
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Model
 
+# Exact types (not subclasses: bool is not int here) take a shortcut.
+_EXACT: dict[type, Callable[[Any], str]] = {
+    int: lambda v: f"i{v}",
+    str: lambda v: f"s{len(v)}:{v}",
+    bool: lambda v: "b1" if v else "b0",
+    type(None): lambda v: "N",
+}
+
 
 def encode(value: Any, name: str = "argument") -> str:
-    if value is None:
-        return "N"
-    if isinstance(value, bool):  # before int: True is an int
-        return "b1" if value else "b0"
+    fast = _EXACT.get(type(value))
+    if fast is not None:
+        return fast(value)
+    # (None and bool cannot be subclassed: the shortcut covered them.)
     if isinstance(value, enum.Enum):
         cls = type(value)
         return f"e{cls.__module__}.{cls.__qualname__}({encode(value.value, name)})"

@@ -290,3 +290,49 @@ def test_one_log_line_per_state_change(
             failover.get("k")
     lines = [r for r in caplog.records if "circuit breaker" in r.getMessage()]
     assert len(lines) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_key_is_written_without_a_ttl(failover: Any, redis: RedisServer) -> None:
+    from caching import stats
+    from caching.decorators import cache_result
+    from caching.invalidation import invalidate_group, invalidate_model
+    from perfsite.models import Post
+    from tests.perfsite.factories import make_post
+
+    @cache_result(60, depends_on=[Post], groups=["g"], stale_timeout=30)
+    def listed(n: int) -> int:
+        return Post.objects.count() + n
+
+    for n in range(3):
+        listed(n)
+    make_post()
+    invalidate_group("g")
+    invalidate_model(Post)
+    listed(1)
+    listed.invalidate_all()
+    listed(2)
+    stats.flush()
+    failover.set("plain", 1)
+    # A namespace bump writes the epoch key too.
+    outage_after_filling(failover, redis, "x").now += failover.breaker.cooldown
+    failover.clear()
+    redis.start()
+    failover.get("x")
+    listed(3)
+    stats.record("f", "hits")
+    stats.flush()
+    raw = redis_py.Redis.from_url(redis.url)
+    keys = list(raw.scan_iter())
+    assert len(keys) > 5
+    assert {key: raw.ttl(key) for key in keys if raw.ttl(key) < 0} == {}
+    raw.close()
+
+
+def test_primary_and_replica_locations(redis: RedisServer) -> None:
+    forget_state()
+    with override_settings(CACHES=failover_settings([redis.url, redis.url])):
+        cache = caches["default"]
+        cache.set("k", 1)
+        assert cache.get("k") == 1
+    forget_state()

@@ -145,3 +145,13 @@ def test_the_fast_binding_refuses_what_bind_refuses() -> None:
     for args, kwargs in [((), {}), ((1,), {"a": 1}), ((1,), {"z": 1}), ((1, 2, 3), {})]:
         with pytest.raises(TypeError):
             binder.canonical(args, kwargs)
+
+
+def test_subclasses_of_int_and_str_key_like_their_base() -> None:
+    from django.utils.safestring import SafeString
+
+    class Count(int):
+        pass
+
+    assert target.cache_key(SafeString("a")) == target.cache_key("a")
+    assert target.cache_key(Count(3)) == target.cache_key(3)
