@@ -1,6 +1,6 @@
 """Cache benchmark: cache_result and FailoverCache against their peers, one run.
 
-    .venv/bin/python -m pip install -e ".[bench]"   # django-cache-memoize, django-cacheops
+    .venv/bin/python -m pip install -e ".[dev,bench]"   # + django-cache-memoize, django-cacheops
     .venv/bin/python bench/cache.py                  # needs redis-server on the PATH
 
 Starts a private redis-server and a hung TCP server, then prints four tables
@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -28,42 +25,19 @@ from typing import Any
 # shadow the standard library's http.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.harness import free_port  # noqa: E402
 from tests.support.hung import HungServer  # noqa: E402
+from tests.support.services import RedisServer, redis_binary  # noqa: E402
 
 TIMEOUTS = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}  # seconds
 
 
-def start_redis() -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("redis-server")
+def start_redis() -> RedisServer:
+    binary = redis_binary()
     if binary is None:
         sys.exit("bench/cache.py needs redis-server (apt-get install -y redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            tempfile.mkdtemp(),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    import socket
-
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.02)
-    return process, f"redis://127.0.0.1:{port}/0"
+    server = RedisServer(binary)
+    server.start()
+    return server
 
 
 def configure(url: str, hung_url: str) -> None:
@@ -122,8 +96,9 @@ def per_call(fn: Callable[[], Any], calls: int = 2000, runs: int = 7) -> float:
 def interleaved(
     candidates: dict[str, Callable[[], Any]], calls: int = 2000, runs: int = 9
 ) -> dict[str, float]:
-    """Like per_call for several functions, measured in turns so that load from
-    elsewhere on the machine hits all of them alike."""
+    """Best run's time per call, in microseconds, for several functions measured
+    in turns, so that load from elsewhere on the machine hits all of them alike
+    (the best of several runs is the figure least distorted by that load)."""
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for fn in candidates.values():
         fn()
@@ -133,7 +108,7 @@ def interleaved(
             for _ in range(calls):
                 fn()
             samples[name].append((time.perf_counter() - started) / calls * 1e6)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: min(values) for name, values in samples.items()}
 
 
 def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
@@ -208,7 +183,7 @@ def hit_path() -> None:
         for name, value in us.items()
     ]
     table(
-        "Hit path (per call, median of 9 × 2000 calls, measured in turns)",
+        "Hit path (per call, best of 9 runs × 2000 calls, measured in turns)",
         ["what", "µs per call", "× raw get on the same backend"],
         [[name, f"{us:.1f}", f"{us / base:.2f}"] for name, us, base in measured],
     )
@@ -337,10 +312,10 @@ def stampede() -> None:
 
 
 def main() -> None:
-    process, url = start_redis()
+    server = start_redis()
     hung = HungServer()
     try:
-        configure(url, hung.url)
+        configure(server.url, hung.url)
         print(
             f"Python {sys.version.split()[0]}, one machine, loopback Redis; compare ratios."
         )
@@ -350,8 +325,7 @@ def main() -> None:
         stampede()
     finally:
         hung.close()
-        process.terminate()
-        process.wait()
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -138,12 +138,19 @@ def test_stampede_50_threads_compute_at_most_twice(failover: Any) -> None:
     assert stats.snapshot()[slow.name]["lock_waits"] >= 1
 
 
-def test_a_waiter_whose_wait_runs_out_computes(
-    locmem: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def lock_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The clock of lock waits, under the test's control, and no pause between polls."""
     clock = FakeClock()
     monkeypatch.setattr(decorators, "clock", clock)
     monkeypatch.setattr(decorators, "POLL", 0)
+    return clock
+
+
+def test_a_waiter_whose_wait_runs_out_computes(
+    locmem: Any, monkeypatch: pytest.MonkeyPatch, lock_clock: FakeClock
+) -> None:
+    clock = lock_clock
     compute, calls = counted()
     caches["default"].add(f"{compute.cache_key(5)}:lock", "stuck", 30)
 
@@ -291,11 +298,9 @@ def test_async_paths(
 
 
 def test_async_waiter_gives_up_and_computes(
-    locmem: Any, monkeypatch: pytest.MonkeyPatch
+    locmem: Any, monkeypatch: pytest.MonkeyPatch, lock_clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(decorators, "clock", clock)
-    monkeypatch.setattr(decorators, "POLL", 0)
+    clock = lock_clock
 
     @cache_result(60)
     async def compute(x: int) -> int:
