@@ -73,7 +73,7 @@ class CachedFunction(Generic[P, R]):
         self.function_group = f"fn:{self.prefix[3:]}"
         self.groups = [self.function_group, *groups, *map(model_group, depends_on)]
         self._group_keys = [GROUP_PREFIX + g for g in self.groups]
-        self._signature = inspect.signature(fn)
+        self._binder = keys.Binder(inspect.signature(fn))
         self.is_async = inspect.iscoroutinefunction(fn)
         if self.is_async:
             markcoroutinefunction(self)
@@ -86,7 +86,7 @@ class CachedFunction(Generic[P, R]):
     # -- keys and controls -----------------------------------------------
 
     def cache_key(self, *args: Any, **kwargs: Any) -> str:
-        canonical = keys.canonical_call(self._signature, args, kwargs)
+        canonical = self._binder.canonical(args, kwargs)
         return f"{self.prefix}:{keys.digest(canonical)}"
 
     def invalidate(self, *args: Any, **kwargs: Any) -> None:
@@ -133,6 +133,19 @@ class CachedFunction(Generic[P, R]):
         ok = backend.add(f"{key}:lock", token, math.ceil(conf.LOCK_TIMEOUT))
         return token if ok else None
 
+    def _claim(
+        self, backend: Any, key: str, status: str, value: Any, vector: Any
+    ) -> tuple[str | None, str, Any, Any]:
+        """Take the key's lock; after a miss, look again once it is ours, since
+        the previous holder may have stored the value in between."""
+        token = self._acquire(backend, key)
+        if token is not None and status == MISS:
+            again = self._lookup(backend, key)
+            if again[0] == HIT:
+                self._release(backend, key, token)
+                return None, *again
+        return token, status, value, vector
+
     def _store(
         self,
         backend: Any,
@@ -164,7 +177,9 @@ class CachedFunction(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         key = self.cache_key(*args, **kwargs)
         if self.is_async:
-            return self._acall(key, args, kwargs)  # type: ignore[return-value]
+            # Decided here: the writing transaction is this thread's.
+            bypass = self._bypassing()
+            return self._acall(key, args, kwargs, bypass)  # type: ignore[return-value]
         if self._bypassing():
             stats.record(self.name, "misses")
             return self._timed(args, kwargs)
@@ -178,7 +193,14 @@ class CachedFunction(Generic[P, R]):
         if status == HIT:
             stats.record(self.name, "hits")
             return value  # type: ignore[no-any-return]
-        token = self._acquire(backend, key) if self.lock or status == STALE else None
+        token = None
+        if self.lock or status == STALE:
+            token, status, value, vector = self._claim(
+                backend, key, status, value, vector
+            )
+            if status == HIT:
+                stats.record(self.name, "hits")
+                return value  # type: ignore[no-any-return]
         if status == STALE and token is None:
             stats.record(self.name, "stale")
             return value  # type: ignore[no-any-return]
@@ -221,10 +243,10 @@ class CachedFunction(Generic[P, R]):
 
     # -- async driver: cache calls in a thread, the function on the loop ---
 
-    async def _acall(self, key: str, args: Any, kwargs: Any) -> Any:
+    async def _acall(self, key: str, args: Any, kwargs: Any, bypass: bool) -> Any:
         import asyncio
 
-        if self._bypassing():
+        if bypass:
             stats.record(self.name, "misses")
             return await self._atimed(args, kwargs)
         backend = caches[self.cache]
@@ -239,7 +261,12 @@ class CachedFunction(Generic[P, R]):
             return value
         token = None
         if self.lock or status == STALE:
-            token = await sync_to_async(self._acquire)(backend, key)
+            token, status, value, vector = await sync_to_async(self._claim)(
+                backend, key, status, value, vector
+            )
+            if status == HIT:
+                stats.record(self.name, "hits")
+                return value
         if status == STALE and token is None:
             stats.record(self.name, "stale")
             return value

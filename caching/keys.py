@@ -14,17 +14,25 @@ import enum
 import hashlib
 import inspect
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Model
 
+# Exact types (not subclasses: bool is not int here) take a shortcut.
+_EXACT: dict[type, Callable[[Any], str]] = {
+    int: lambda v: f"i{v}",
+    str: lambda v: f"s{len(v)}:{v}",
+    bool: lambda v: "b1" if v else "b0",
+    type(None): lambda v: "N",
+}
+
 
 def encode(value: Any, name: str = "argument") -> str:
-    if value is None:
-        return "N"
-    if isinstance(value, bool):  # before int: True is an int
-        return "b1" if value else "b0"
+    fast = _EXACT.get(type(value))
+    if fast is not None:
+        return fast(value)
+    # (None and bool cannot be subclassed: the shortcut covered them.)
     if isinstance(value, enum.Enum):
         cls = type(value)
         return f"e{cls.__module__}.{cls.__qualname__}({encode(value.value, name)})"
@@ -68,6 +76,53 @@ def encode(value: Any, name: str = "argument") -> str:
         "saved model instance, or tuples/lists/sets/dicts of those (for example its "
         "id instead of the object)."
     )
+
+
+class Binder:
+    """Binds calls to a signature, with a fast path for plain parameters.
+
+    ``inspect.Signature.bind`` is most of the cost of a key; for functions
+    whose parameters are all positional-or-keyword or keyword-only (most of
+    them) the binding is done here, and anything unusual (a missing or unknown
+    argument, ``*args``) goes through ``bind`` for its exact behaviour.
+    """
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        self.signature = signature
+        kinds = {p.kind for p in signature.parameters.values()}
+        plain = {
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        }
+        self.fast = kinds <= plain
+        self.positional = [
+            p.name
+            for p in signature.parameters.values()
+            if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ]
+        self.names = list(signature.parameters)
+        self.defaults = {
+            p.name: p.default
+            for p in signature.parameters.values()
+            if p.default is not inspect.Parameter.empty
+        }
+
+    def canonical(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        if self.fast and len(args) <= len(self.positional):
+            given = self.positional[: len(args)]
+            if all(k in self.defaults or k not in given for k in kwargs) and all(
+                k in self.signature.parameters and k not in given for k in kwargs
+            ):
+                values = {
+                    **self.defaults,
+                    **dict(zip(given, args, strict=True)),
+                    **kwargs,
+                }
+                if len(values) == len(self.names):  # every required one given
+                    return ";".join(
+                        f"{name}={encode(values[name], name)}" for name in self.names
+                    )
+        return canonical_call(self.signature, args, kwargs)
 
 
 def canonical_call(

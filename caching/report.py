@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -57,11 +58,21 @@ def backends() -> list[dict[str, Any]]:
         backend = caches[alias]
         health = getattr(backend, "health", None)
         info = getattr(backend, "redis_info", None)
+        figures = health() if health else None
+        if figures:
+            figures["history"] = [
+                {
+                    "at": datetime.fromtimestamp(t.at, tz=UTC),
+                    "state": t.state,
+                    "reason": t.reason,
+                }
+                for t in figures["history"]
+            ]
         result.append(
             {
                 "alias": alias,
                 "backend": f"{type(backend).__module__}.{type(backend).__qualname__}",
-                "health": health() if health else None,
+                "health": figures,
                 "redis": info() if info else None,
             }
         )

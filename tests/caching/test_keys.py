@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caching.decorators import cache_result
@@ -48,6 +48,7 @@ def target(a: Any, b: Any = "default", *rest: Any, c: Any = None, **extra: Any) 
     return None
 
 
+@settings(deadline=None)  # a loaded CI machine must not fail a property
 @given(values, values, values)
 def test_equivalent_calls_share_a_key(a: Any, b: Any, c: Any) -> None:
     key = target.cache_key(a, b, c=c)
@@ -56,6 +57,7 @@ def test_equivalent_calls_share_a_key(a: Any, b: Any, c: Any) -> None:
     assert target.cache_key(a, "default") == target.cache_key(a)
 
 
+@settings(deadline=None)
 @given(values, values)
 def test_distinct_calls_get_distinct_keys(a: Any, b: Any) -> None:
     same = typed(a) == typed(b)
@@ -117,3 +119,42 @@ def test_readable_prefix_and_version() -> None:
         return a
 
     assert other.cache_key(1).startswith("cr:custom:v2:")
+
+
+def plain(a: Any, b: Any = 2, *, c: Any = 3) -> None:
+    return None
+
+
+@settings(deadline=None)  # a loaded CI machine must not fail a property
+@given(values, values, values)
+def test_the_fast_binding_matches_inspect(a: Any, b: Any, c: Any) -> None:
+    import inspect
+
+    from caching.keys import Binder, canonical_call
+
+    binder = Binder(inspect.signature(plain))
+    for args, kwargs in [((a,), {}), ((a, b), {"c": c}), ((), {"a": a, "c": c})]:
+        assert binder.canonical(args, kwargs) == canonical_call(
+            binder.signature, args, kwargs
+        )
+
+
+def test_the_fast_binding_refuses_what_bind_refuses() -> None:
+    import inspect
+
+    from caching.keys import Binder
+
+    binder = Binder(inspect.signature(plain))
+    for args, kwargs in [((), {}), ((1,), {"a": 1}), ((1,), {"z": 1}), ((1, 2, 3), {})]:
+        with pytest.raises(TypeError):
+            binder.canonical(args, kwargs)
+
+
+def test_subclasses_of_int_and_str_key_like_their_base() -> None:
+    from django.utils.safestring import SafeString
+
+    class Count(int):
+        pass
+
+    assert target.cache_key(SafeString("a")) == target.cache_key("a")
+    assert target.cache_key(Count(3)) == target.cache_key(3)

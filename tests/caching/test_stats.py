@@ -15,7 +15,7 @@ from tests.support.services import RedisServer
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [0.0]
     monkeypatch.setattr(stats, "clock", lambda: now[0])
-    monkeypatch.setattr(stats, "_last_flush", 0.0)
+    monkeypatch.setattr(stats, "_next_flush", 10.0)
     return now
 
 
