@@ -151,6 +151,7 @@ def lazy_scripts_data(
 
 
 def inline_style(css: str, nonce: str | None = None) -> SafeString:
+    css = css.strip()
     if not css:
         return mark_safe("")
     # "</" cannot appear in a <style>'s raw text without risking "</style>".

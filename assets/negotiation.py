@@ -63,10 +63,16 @@ def choose_encoding(header: str | None, offered: Sequence[str]) -> str | None:
         return IDENTITY
     codings = parse_accept_encoding(header)
     best, best_q = None, 0.0
-    for coding in [*offered, IDENTITY]:
+    for coding in offered:
         q = quality(codings, coding)
         if q > best_q:
             best, best_q = coding, q
+    # identity competes only when the client rates it explicitly; otherwise it
+    # is the fallback for when no offered coding is acceptable.
+    if IDENTITY in codings and codings[IDENTITY] > best_q:
+        return IDENTITY
+    if best is None and quality(codings, IDENTITY) > 0:
+        return IDENTITY
     return best
 
 

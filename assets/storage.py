@@ -76,6 +76,9 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
 
     def _replace(self, name: str, data: bytes) -> None:
         if self.exists(name):
+            with self.open(name) as handle:
+                if handle.read() == data:
+                    return  # untouched, so its compressed variants stay valid
             self.delete(name)
         self._save(name, ContentFile(data))
 
