@@ -111,9 +111,12 @@ def test_missing_files_are_all_reported_at_once(tmp_path: Path) -> None:
         "two": {"js": ["nope/b.js"], "critical": ["nope/c.css"]},
     }
     settings = {"STATICFILES_DIRS": [source], "ASSETS_BUNDLES": bundles}
-    with override_settings(
-        STATIC_ROOT=tmp_path / "out", STORAGES=BUNDLE_STORAGES, **settings
-    ), pytest.raises(BundleError) as error:
+    with (
+        override_settings(
+            STATIC_ROOT=tmp_path / "out", STORAGES=BUNDLE_STORAGES, **settings
+        ),
+        pytest.raises(BundleError) as error,
+    ):
         call_command("collectstatic", interactive=False, verbosity=0)
     assert str(error.value) == (
         "ASSETS_BUNDLES lists 4 missing file(s):\n"
