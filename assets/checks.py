@@ -19,7 +19,7 @@ BUNDLE_TAGS = ("css_bundle", "js_bundle", "critical_css", "lazy_css", "lazy_js")
 TAG_RE = re.compile(
     r"""\{%\s*(""" + "|".join(BUNDLE_TAGS) + r""")\s+(['"])([^'"]+)\2"""
 )
-POSITIVE_INTS = ("LAZY_JS_TIMEOUT", "MAX_AGE", "IMMUTABLE_MAX_AGE", "COMPRESS_MIN_SIZE")
+COUNTS = ("LAZY_JS_TIMEOUT", "MAX_AGE", "IMMUTABLE_MAX_AGE", "COMPRESS_MIN_SIZE")
 
 
 def _raw(name: str) -> Any:
@@ -118,11 +118,11 @@ def _check_templates() -> list[CheckMessage]:
 def _check_numbers() -> list[CheckMessage]:
     return [
         Error(
-            f"ASSETS_{name} must be a positive integer.",
+            f"ASSETS_{name} must be an integer of 0 or more.",
             id="assets.E004",
         )
-        for name in POSITIVE_INTS
-        if not (isinstance(_raw(name), int) and _raw(name) > 0)
+        for name in COUNTS
+        if not (isinstance(_raw(name), int) and _raw(name) >= 0)
     ]
 
 

@@ -125,8 +125,7 @@ def stream(response: StreamingHttpResponse, encoder: Encoder) -> None:
 
         async def compress_async() -> AsyncIterator[bytes]:
             async for data in original_async:
-                if out := count(data):
-                    yield out
+                yield count(data)
             yield encoder.finish()
 
         response.streaming_content = compress_async()
@@ -135,8 +134,7 @@ def stream(response: StreamingHttpResponse, encoder: Encoder) -> None:
 
         def compress_sync() -> Iterator[bytes]:
             for data in original:
-                if out := count(data):
-                    yield out
+                yield count(data)
             yield encoder.finish()
 
         response.streaming_content = compress_sync()

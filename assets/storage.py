@@ -51,7 +51,9 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         self, paths: dict[str, tuple[Any, str]]
     ) -> dict[str, dict[str, str]]:
         def read(path: str) -> str:
-            return self._read(paths, path) or ""
+            storage, source = paths[path]
+            with storage.open(source) as handle:
+                return str(handle.read().decode("utf-8"))
 
         bundles.check_sources(conf.BUNDLES, paths.__contains__, read)
 
@@ -65,14 +67,6 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                 paths[name] = (self, name)
                 built.setdefault(bundle, {})[kind] = name
         return built
-
-    @staticmethod
-    def _read(paths: dict[str, tuple[Any, str]], path: str) -> str | None:
-        if path not in paths:
-            return None
-        storage, source = paths[path]
-        with storage.open(source) as handle:
-            return str(handle.read().decode("utf-8"))
 
     def _replace(self, name: str, data: bytes) -> None:
         if self.exists(name):

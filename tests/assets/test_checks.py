@@ -88,7 +88,7 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setting", "value", "error"),
     [
-        ("ASSETS_LAZY_JS_TIMEOUT", 0, "assets.E004"),
+        ("ASSETS_LAZY_JS_TIMEOUT", -5, "assets.E004"),
         ("ASSETS_MAX_AGE", "1 day", "assets.E004"),
         ("ASSETS_COMPRESS_MIN_SIZE", -1, "assets.E004"),
         ("ASSETS_IMMUTABLE_MAX_AGE", None, "assets.E004"),
