@@ -20,15 +20,12 @@ MAX_PRECONNECTS = 4  # more than this competes with the page's own requests
 
 
 def origin(url: str) -> str:
-    """``scheme://host[:port]`` of an absolute URL, '' for a relative one."""
+    """``scheme://host[:port]`` of an absolute URL (``//host`` when
+    protocol-relative), '' for a relative one."""
     parts = urlsplit(url)
     if not parts.netloc:
         return ""
-    return (
-        f"{parts.scheme or 'https'}://{parts.netloc}"
-        if parts.scheme
-        else f"//{parts.netloc}"
-    )
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme else f"//{parts.netloc}"
 
 
 def is_cross_origin(url: str, page_origin: str | None) -> bool:

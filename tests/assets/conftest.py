@@ -13,6 +13,19 @@ from django.test import override_settings
 
 from assets import manifest
 
+# Accept-Encoding -> the coding a server offering br and gzip must answer with.
+NEGOTIATION_MATRIX = [
+    ("br", "br"),
+    ("gzip", "gzip"),
+    ("br;q=0", None),
+    ("br;q=0, gzip", "gzip"),
+    ("gzip;q=1, br;q=0.5", "gzip"),
+    ("*", "br"),
+    ("*;q=0, identity", None),
+    ("identity", None),
+    (None, None),
+]
+
 BUNDLE_STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "assets.storage.BundleStorage"},

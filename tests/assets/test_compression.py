@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory, override_settings
 
 from assets.codecs import GzipEncoder
 from assets.compression import CompressionMiddleware, is_compressible
+from tests.assets.conftest import NEGOTIATION_MATRIX
 from tests.perfsite.factories import make_post
 
 HTML = ("<p>" + "perfsite is fast. " * 200 + "</p>").encode()
@@ -48,17 +49,7 @@ def decode(encoding: str | None, body: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     ("accept", "encoding"),
-    [
-        ("br", "br"),
-        ("gzip", "gzip"),
-        ("br;q=0", None),
-        ("br;q=0, gzip", "gzip"),
-        ("*", "br"),
-        ("identity", None),
-        (None, None),
-        ("gzip;q=1, br;q=0.5", "gzip"),
-        ("*;q=0", None),
-    ],
+    [*NEGOTIATION_MATRIX, ("*;q=0", None)],
 )
 def test_negotiation_matrix(accept: str | None, encoding: str | None) -> None:
     response = respond(html(), accept)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.assets.conftest import hashed
+from tests.assets.conftest import NEGOTIATION_MATRIX, hashed
 from tests.perfsite.factories import make_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -93,16 +93,7 @@ def test_unhashed_files_are_cached_for_a_day(prod: Path) -> None:
 
 @pytest.mark.parametrize(
     ("accept", "encoding"),
-    [
-        ("br", "br"),
-        ("gzip", "gzip"),
-        ("br;q=0", None),
-        ("br;q=0, gzip", "gzip"),
-        ("gzip;q=0.5, br;q=0.4", "gzip"),
-        ("*", "br"),
-        ("identity", None),
-        (None, None),
-    ],
+    NEGOTIATION_MATRIX,
 )
 def test_static_negotiation_matrix(
     prod: Path, accept: str | None, encoding: str | None
