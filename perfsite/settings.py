@@ -43,13 +43,13 @@ INSTALLED_APPS = [
 # - WhiteNoise sits right under SecurityMiddleware, above compression, so static
 #   files keep their precompressed variants, PNGs are never re-gzipped and Range
 #   requests work.
-# - GZip is listed *before* ConditionalGet, so ConditionalGet sees the
-#   uncompressed body: its ETag is stable (GZip's random padding would change it
+# - Compression is listed *before* ConditionalGet, so ConditionalGet sees the
+#   uncompressed body: its ETag is stable (gzip's random padding would change it
 #   on every request) and a repeated GET can get a 304.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.gzip.GZipMiddleware",
+    "assets.middleware.StaticFilesMiddleware",
+    "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,12 +133,24 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Hashed names + gzip/brotli variants, written once at collectstatic.
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "assets.storage.BundleStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
 WHITENOISE_MAX_AGE = 24 * 60 * 60  # seconds, for files without a content hash
+# One bundle per type for the demo; "critical" is inlined, "css" deferred.
+ASSETS_BUNDLES = {
+    "site": {
+        "critical": ["perfsite/css/base.css", "perfsite/css/layout.css"],
+        "css": [
+            "perfsite/css/base.css",
+            "perfsite/css/layout.css",
+            "perfsite/css/components.css",
+        ],
+        "js": ["perfsite/js/app.js", "perfsite/js/enhance.js"],
+    }
+}
 
 # HTTPS hardening, on whenever DEBUG is off. DJANGO_SECURE=0 turns it off for a
 # plain-HTTP production-like run on localhost (the benchmarks do this).

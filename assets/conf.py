@@ -1,0 +1,81 @@
+"""The assets app's settings, read from ``django.conf.settings`` on access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+# seconds: a year, the longest lifetime RFC 9111 caches are expected to honour.
+YEAR = 365 * 24 * 60 * 60
+
+
+class Settings:
+    @property
+    def BUNDLES(self) -> dict[str, dict[str, list[str]]]:
+        """Named bundles: ``{"name": {"css": [...], "js": [...], "critical": [...]}}``."""
+        value: Any = getattr(settings, "ASSETS_BUNDLES", {})
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def DEBUG(self) -> bool:
+        """Emit the source files one by one instead of the built bundles."""
+        return bool(getattr(settings, "ASSETS_DEBUG", settings.DEBUG))
+
+    @property
+    def CDN_URL(self) -> str:
+        """Origin (and path) put in front of relative static URLs by ``cdn_url``."""
+        value: Any = getattr(settings, "ASSETS_CDN_URL", "")
+        return str(value or "").rstrip("/")
+
+    @property
+    def OUTPUT_DIR(self) -> str:
+        value: Any = getattr(settings, "ASSETS_OUTPUT_DIR", "bundles")
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def LAZY_JS_TIMEOUT(self) -> int:
+        """Milliseconds before ``lazy_js`` loads its scripts with no interaction."""
+        value: Any = getattr(settings, "ASSETS_LAZY_JS_TIMEOUT", 3000)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def MAX_AGE(self) -> int:
+        """Seconds static files without a content hash may be cached."""
+        value: Any = getattr(
+            settings,
+            "ASSETS_MAX_AGE",
+            getattr(settings, "WHITENOISE_MAX_AGE", 24 * 60 * 60),
+        )
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def IMMUTABLE_MAX_AGE(self) -> int:
+        """Seconds hashed static files may be cached (with ``immutable``)."""
+        value: Any = getattr(settings, "ASSETS_IMMUTABLE_MAX_AGE", YEAR)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def COMPRESS_ENCODINGS(self) -> list[str]:
+        """Codings the compression middleware offers, the server's favourite first."""
+        value: Any = getattr(settings, "ASSETS_COMPRESS_ENCODINGS", ["br", "gzip"])
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def COMPRESS_MIN_SIZE(self) -> int:
+        """Bytes: smaller bodies are sent as they are."""
+        value: Any = getattr(settings, "ASSETS_COMPRESS_MIN_SIZE", 512)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def BROTLI_QUALITY(self) -> int:
+        value: Any = getattr(settings, "ASSETS_BROTLI_QUALITY", 4)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def GZIP_LEVEL(self) -> int:
+        value: Any = getattr(settings, "ASSETS_GZIP_LEVEL", 6)
+        return value  # type: ignore[no-any-return]
+
+
+conf = Settings()

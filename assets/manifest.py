@@ -1,0 +1,94 @@
+"""Where a bundle's files are at request time: the build manifest, or in DEBUG
+the source files themselves."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
+
+from assets import bundles
+from assets.conf import conf
+from assets.storage import MANIFEST_NAME
+
+_cache: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Asset:
+    url: str
+    integrity: str | None = None
+
+
+@receiver(setting_changed, dispatch_uid="assets.manifest.clear")
+def clear(**kwargs: Any) -> None:
+    """Forget the loaded manifest (after a build, or when settings change)."""
+    _cache.clear()
+
+
+def load() -> dict[str, Any]:
+    if "bundles" not in _cache:
+        try:
+            with staticfiles_storage.open(MANIFEST_NAME) as handle:
+                _cache["bundles"] = json.loads(handle.read())["bundles"]
+        except FileNotFoundError:
+            raise ImproperlyConfigured(
+                f"{MANIFEST_NAME} is missing from STATIC_ROOT: run collectstatic "
+                "with STORAGES['staticfiles'] = assets.storage.BundleStorage, or "
+                "set ASSETS_DEBUG = True to use the source files."
+            ) from None
+    result: dict[str, Any] = _cache["bundles"]
+    return result
+
+
+def _known(bundle: str) -> dict[str, list[str]]:
+    try:
+        return conf.BUNDLES[bundle]
+    except KeyError:
+        known = ", ".join(sorted(conf.BUNDLES)) or "none"
+        raise ValueError(
+            f"Unknown bundle {bundle!r}; ASSETS_BUNDLES has: {known}."
+        ) from None
+
+
+def assets(bundle: str, kind: str) -> list[Asset]:
+    """The files to link for one kind ("css" or "js") of a bundle, in order."""
+    sources = _known(bundle).get(kind, [])
+    if not sources:
+        return []
+    if conf.DEBUG:
+        return [Asset(static(path)) for path in sources]
+    entry = load().get(bundle, {}).get(kind)
+    if entry is None:
+        raise ImproperlyConfigured(
+            f"Bundle {bundle!r} is not in {MANIFEST_NAME}: run collectstatic again."
+        )
+    return [Asset(staticfiles_storage.url(entry["name"]), entry["integrity"])]
+
+
+def critical_css(bundle: str) -> str:
+    """The bundle's critical CSS, ready to inline ('' when it has none)."""
+    sources = _known(bundle).get("critical", [])
+    if not sources:
+        return ""
+    if conf.DEBUG:
+        return bundles.build(bundle, "critical", _read_source, static)
+    text: str = load().get(bundle, {}).get("critical", "")
+    return text
+
+
+def _read_source(path: str) -> str:
+    found = finders.find(path)
+    if not isinstance(found, str):
+        raise ImproperlyConfigured(
+            f"ASSETS_BUNDLES lists {path!r}, which no finder finds."
+        )
+    with open(found, encoding="utf-8") as handle:
+        return handle.read()

@@ -1,0 +1,127 @@
+"""The collectstatic step: bundles built, hashed and precompressed once.
+
+``BundleStorage`` extends whitenoise's ``CompressedManifestStaticFilesStorage``:
+before Django hashes the collected files it writes every bundle of
+``ASSETS_BUNDLES`` into ``STATIC_ROOT`` (so the bundles are hashed, get their
+``url()``s rewritten and are compressed like any other file), and afterwards it
+writes ``assets.json``: each bundle's hashed path, its SRI digest and the
+inlinable critical CSS. Nothing is written at request time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.files.base import ContentFile
+from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+from assets import bundles
+from assets.conf import conf
+
+MANIFEST_NAME = "assets.json"
+Processed = tuple[str, str | None, Any]
+
+
+def integrity(data: bytes) -> str:
+    """The Subresource Integrity value of ``data``."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def absolute_static_url(base_url: str) -> Any:
+    return lambda name: base_url + name
+
+
+class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
+    def post_process(
+        self, paths: dict[str, tuple[Any, str]], dry_run: bool = False, **options: Any
+    ) -> Iterator[Processed]:
+        if dry_run:
+            yield from super().post_process(paths, dry_run=dry_run, **options)
+            return
+        built = self._write_bundles(paths)
+        yield from super().post_process(paths, dry_run=dry_run, **options)
+        self._write_manifest(built)
+
+    def _write_bundles(
+        self, paths: dict[str, tuple[Any, str]]
+    ) -> dict[str, dict[str, str]]:
+        def read(path: str) -> str:
+            storage, source = paths[path]
+            with storage.open(source) as handle:
+                return str(handle.read().decode("utf-8"))
+
+        bundles.check_sources(conf.BUNDLES, paths.__contains__, read)
+
+        built: dict[str, dict[str, str]] = {}
+        for bundle, kinds in conf.BUNDLES.items():
+            for kind in bundles.KINDS:
+                if not kinds.get(kind):
+                    continue
+                name = bundles.bundle_name(bundle, kind)
+                self._replace(name, bundles.build(bundle, kind, read).encode())
+                paths[name] = (self, name)
+                built.setdefault(bundle, {})[kind] = name
+        return built
+
+    def _replace(self, name: str, data: bytes) -> None:
+        if self.exists(name):
+            with self.open(name) as handle:
+                if handle.read() == data:
+                    return  # untouched, so its compressed variants stay valid
+            self.delete(name)
+        self._save(name, ContentFile(data))
+
+    def _write_manifest(self, built: dict[str, dict[str, str]]) -> None:
+        manifest: dict[str, dict[str, Any]] = {}
+        for bundle, kinds in built.items():
+            entry: dict[str, Any] = {}
+            for kind, name in kinds.items():
+                hashed = self.stored_name(name)
+                with self.open(hashed) as handle:
+                    data = handle.read()
+                if kind == "critical":
+                    # Inlined into pages: url()s must be absolute, not relative
+                    # to the bundle directory.
+                    entry[kind] = bundles.rebase_css(
+                        data.decode(),
+                        hashed,
+                        absolute_static_url(self.base_url or "/"),
+                    )
+                else:
+                    entry[kind] = {
+                        "name": name,
+                        "path": hashed,
+                        "integrity": integrity(data),
+                    }
+            manifest[bundle] = entry
+        payload = json.dumps(
+            {"version": 1, "bundles": manifest}, indent=1, sort_keys=True
+        )
+        self._replace(MANIFEST_NAME, payload.encode())
+
+    def compress_files(self, paths: Any) -> Iterator[tuple[str, str]]:
+        # Only what changed since the last build is compressed again.
+        hashed = set(self.hashed_files.values())
+        stale = [name for name in paths if not self._compressed(name, name in hashed)]
+        yield from super().compress_files(stale)
+
+    def _compressed(self, name: str, content_addressed: bool) -> bool:
+        source = self.path(name)
+        variants = [
+            source + suffix
+            for suffix in (".br", ".gz")
+            if os.path.exists(source + suffix)
+        ]
+        if not variants:
+            return False
+        if content_addressed:
+            # The name carries the content's hash: same name, same bytes.
+            return True
+        mtime = os.stat(source).st_mtime
+        # whitenoise gives each variant the mtime of the file it was made from.
+        return all(os.stat(variant).st_mtime == mtime for variant in variants)

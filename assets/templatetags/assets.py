@@ -1,0 +1,130 @@
+"""``{% load assets %}``: thin wrappers over ``assets.html`` and ``assets.manifest``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.templatetags.static import static
+from django.utils.safestring import SafeString, mark_safe
+
+from assets import html, manifest
+from assets.conf import conf
+
+register = template.Library()
+
+LOADER = "assets/lazy.js"
+
+
+def _request(context: template.Context) -> Any:
+    return context.get("request")
+
+
+def page_origin(context: template.Context) -> str | None:
+    request = _request(context)
+    if request is None:
+        return None
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def csp_nonce(context: template.Context) -> str | None:
+    """The request's CSP nonce: django-csp and Django 6 set ``request.csp_nonce``."""
+    nonce = context.get("csp_nonce") or getattr(_request(context), "csp_nonce", None)
+    return str(nonce) if nonce else None
+
+
+def cdn(url: str) -> str:
+    if conf.CDN_URL and url.startswith("/") and not url.startswith("//"):
+        return conf.CDN_URL + url
+    return url
+
+
+def _assets(bundle: str, kind: str) -> list[manifest.Asset]:
+    return [
+        manifest.Asset(cdn(a.url), a.integrity) for a in manifest.assets(bundle, kind)
+    ]
+
+
+def _loader(
+    context: template.Context, data: list[tuple[str, str]] | None = None
+) -> SafeString:
+    """The loader script, once per page unless it carries lazy scripts."""
+    if data is None:
+        if context.render_context.get(LOADER):
+            return mark_safe("")
+        context.render_context[LOADER] = True
+    return html.loader_script(
+        manifest.Asset(cdn(static(LOADER))), csp_nonce(context), data or []
+    )
+
+
+@register.simple_tag(takes_context=True)
+def css_bundle(context: template.Context, bundle: str) -> SafeString:
+    return html.stylesheets(_assets(bundle, "css"), page_origin(context))
+
+
+@register.simple_tag(takes_context=True)
+def js_bundle(
+    context: template.Context, bundle: str, mode: str = "defer"
+) -> SafeString:
+    return html.scripts(
+        _assets(bundle, "js"), page_origin(context), csp_nonce(context), mode
+    )
+
+
+@register.simple_tag
+def cdn_url(path: str) -> str:
+    return cdn(static(path))
+
+
+@register.simple_tag(takes_context=True)
+def preload(
+    context: template.Context, path: str, as_: str = "", **attrs: str
+) -> SafeString:
+    kind = attrs.pop("as", as_)
+    if not kind:
+        raise template.TemplateSyntaxError(
+            'preload needs as="image|style|script|font|fetch".'
+        )
+    return html.preload(cdn(static(path)), kind, page_origin(context), **attrs)
+
+
+@register.simple_tag
+def preconnect(*origins: str) -> SafeString:
+    if not origins:
+        origins = (html.origin(cdn(static(LOADER))),)
+    return html.preconnect(origins)
+
+
+@register.simple_tag(takes_context=True)
+def critical_css(context: template.Context, bundle: str) -> SafeString:
+    return html.inline_style(manifest.critical_css(bundle), csp_nonce(context))
+
+
+@register.simple_tag(takes_context=True)
+def lazy_css(context: template.Context, bundle: str) -> SafeString:
+    links = html.lazy_stylesheets(_assets(bundle, "css"), page_origin(context))
+    return html.join([links, _loader(context)])
+
+
+@register.simple_tag(takes_context=True)
+def lazy_js(
+    context: template.Context, bundle: str, timeout: int | None = None
+) -> SafeString:
+    delay = conf.LAZY_JS_TIMEOUT if timeout is None else int(timeout)
+    data = html.lazy_scripts_data(_assets(bundle, "js"), delay, page_origin(context))
+    return _loader(context, data)
+
+
+@register.simple_tag
+def lazy_img(path: str, alt: str, width: int, height: int, **attrs: str) -> SafeString:
+    return html.image(
+        cdn(static(path)), alt, width, height, extra=sorted(attrs.items())
+    )
+
+
+@register.simple_tag
+def hero_img(path: str, alt: str, width: int, height: int, **attrs: str) -> SafeString:
+    return html.image(
+        cdn(static(path)), alt, width, height, hero=True, extra=sorted(attrs.items())
+    )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.template import TemplateDoesNotExist
+from django.template.backends.base import BaseEngine
+from django.test import override_settings
+
+from assets.checks import check_settings
+
+
+class OtherEngine(BaseEngine):
+    def __init__(self, params: dict[str, Any]) -> None:
+        params = {**params}
+        params.pop("OPTIONS", None)
+        super().__init__(params)
+
+    def get_template(self, template_name: str) -> Any:
+        raise TemplateDoesNotExist(template_name)
+
+
+def ids(**settings: Any) -> list[str]:
+    with override_settings(**settings):
+        return [message.id or "" for message in check_settings()]
+
+
+def test_the_demo_settings_pass() -> None:
+    assert check_settings() == []
+
+
+@pytest.mark.parametrize(
+    "bundles",
+    [
+        ["site"],
+        {"site": ["a.css"]},
+        {"site": {"scss": ["a.scss"]}},
+        {"site": {"css": "a.css"}},
+        {"bad name": {"css": []}},
+        {"site": {"css": [1]}},
+    ],
+)
+def test_bad_bundles_setting(bundles: Any) -> None:
+    assert ids(ASSETS_BUNDLES=bundles) == ["assets.E001"]
+
+
+def test_missing_bundle_files_each_get_an_error() -> None:
+    bundles = {
+        "site": {"css": ["perfsite/css/base.css", "gone.css"], "js": ["gone.js"]}
+    }
+    with override_settings(ASSETS_BUNDLES=bundles):
+        errors = check_settings()
+    assert [(e.id, e.msg) for e in errors] == [
+        ("assets.E002", "Bundle 'site' lists a missing file: gone.css"),
+        ("assets.E002", "Bundle 'site' lists a missing file: gone.js"),
+    ]
+
+
+def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text('{% load assets %}{% css_bundle "sitee" %}')
+    templates = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [tmp_path],
+            "APP_DIRS": False,
+        },
+        # Other engines' templates are not Django templates: not scanned.
+        {
+            "BACKEND": "tests.assets.test_checks.OtherEngine",
+            "DIRS": [tmp_path],
+            "APP_DIRS": False,
+            "NAME": "other",
+        },
+    ]
+    with override_settings(TEMPLATES=templates):
+        errors = check_settings()
+        assert [(e.id, e.msg) for e in errors] == [
+            ("assets.E003", "page.html: {% css_bundle %} names unknown bundle 'sitee'.")
+        ]
+        assert errors[0].hint == "Add it to ASSETS_BUNDLES or use one of: site."
+        with pytest.raises(SystemCheckError, match="assets.E003"):
+            call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "error"),
+    [
+        ("ASSETS_LAZY_JS_TIMEOUT", -5, "assets.E004"),
+        ("ASSETS_MAX_AGE", "1 day", "assets.E004"),
+        ("ASSETS_COMPRESS_MIN_SIZE", -1, "assets.E004"),
+        ("ASSETS_IMMUTABLE_MAX_AGE", None, "assets.E004"),
+        ("ASSETS_COMPRESS_ENCODINGS", ["zstd"], "assets.E005"),
+        ("ASSETS_COMPRESS_ENCODINGS", "br", "assets.E005"),
+        ("ASSETS_BROTLI_QUALITY", 11, "assets.E006"),
+        ("ASSETS_GZIP_LEVEL", 0, "assets.E007"),
+    ],
+)
+def test_bad_values(setting: str, value: Any, error: str) -> None:
+    assert ids(**{setting: value}) == [error]
