@@ -39,8 +39,8 @@ def fingerprint(sql: str) -> str:
     if cached is not None:
         return cached
     text = _STRING.sub("?", sql)
-    text = _NUMBER.sub("?", text)
     text = _PLACEHOLDER.sub("?", text)
+    text = _NUMBER.sub("?", text)
     text = _IN_LIST.sub("(...)", text)
     text = _SPACES.sub(" ", text).strip()
     if len(_FINGERPRINTS) >= _FINGERPRINT_CACHE_SIZE:
