@@ -148,6 +148,10 @@ def _delete_batches(queryset: models.QuerySet[Any], batches: int | None) -> int:
     return deleted
 
 
+def delete_all(model: type[MetricBatch] | type[Profile]) -> int:
+    return _delete_batches(model._default_manager.all(), None)
+
+
 def delete_expired(
     model: type[MetricBatch] | type[Profile],
     cap: int,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiling.access import staff_member_required
 from profiling.conf import conf
 from profiling.models import MetricBatch, Profile
-from profiling.store import EndpointStats, aggregator, window_stats
+from profiling.store import EndpointStats, aggregator, delete_all, window_stats
 
 ENDPOINT_SORTS = {
     "p50": lambda s: s.p50,
@@ -141,12 +141,6 @@ def clear(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
-    deleted = 0
-    for model in models[what]:
-        while True:  # batches: short transactions on a big table
-            pks = list(model._default_manager.values_list("pk", flat=True)[:1000])
-            if not pks:
-                break
-            deleted += model._default_manager.filter(pk__in=pks).delete()[0]
+    deleted = sum(delete_all(model) for model in models[what])
     messages.success(request, f"Deleted {deleted} rows ({what}).")
     return HttpResponseRedirect(reverse("profiling:index"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import marshal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -183,15 +184,17 @@ def test_concurrent_requests_profile_one_at_a_time(settings: Any) -> None:
     assert sorted(rec_states) == [False, False, False, True]
 
 
-async def async_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok")
+def run_async(go: Any) -> Any:
+    """asyncio.run in a fresh thread: browser tests may leave a loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result(timeout=60)
 
 
 def test_async_requests_are_measured(settings: Any, staff_client: Client) -> None:
     async def go() -> Any:
         return await AsyncClient().get("/t/queries/3/")
 
-    response = asyncio.run(go())
+    response = run_async(go)
     assert response.status_code == 200
     aggregator.flush()
     row = MetricBatch.objects.get(endpoint="GET /t/queries/<int:n>/")
@@ -209,7 +212,7 @@ def test_async_staff_profile(settings: Any, staff_client: Client) -> None:
         c.cookies["sessionid"] = cookie
         return await c.get("/t/queries/2/?profile=1")
 
-    response = asyncio.run(go())
+    response = run_async(go)
     assert "Server-Timing" in response
     assert Profile.objects.get().reason == "staff"
 
