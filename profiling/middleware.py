@@ -11,6 +11,7 @@ after every middleware's request phase and right before the view.
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 import threading
@@ -28,6 +29,7 @@ from profiling.recorder import Recorder
 from profiling.responses import body_sizes, server_timing
 from profiling.store import aggregator, delete_expired
 
+logger = logging.getLogger(__name__)
 HOUR_NS = 3600 * 10**9
 _budget: dict[str, tuple[int, int]] = {}  # endpoint -> (hour start ns, profiles taken)
 _budget_lock = threading.Lock()
@@ -74,8 +76,11 @@ class ProfilingMiddleware:
             recorder.current.reset(token)
             if rec.profile is not None:
                 self._stop_profile(rec)
-        if self._finish(request, response, rec):
-            self._persist(rec)
+        try:
+            if self._finish(request, response, rec):
+                self._persist(rec)
+        except Exception:  # measuring must never break a response
+            logger.exception("profiling: could not record %s", rec.endpoint)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -93,8 +98,11 @@ class ProfilingMiddleware:
             if rec.profile is not None:
                 # The thread that started it (thread-sensitive, one per request).
                 await sync_to_async(self._stop_profile)(rec)
-        if self._finish(request, response, rec):
-            await sync_to_async(self._persist)(rec)
+        try:
+            if self._finish(request, response, rec):
+                await sync_to_async(self._persist)(rec)
+        except Exception:  # measuring must never break a response
+            logger.exception("profiling: could not record %s", rec.endpoint)
         return response
 
     def _begin(self) -> Recorder:
@@ -178,7 +186,10 @@ class ProfilingMiddleware:
         if rec.profile_payload is not None:
             rec.profile_payload["sql"] = sql[:50]
         if conf.SERVER_TIMING == "all" or (conf.SERVER_TIMING == "staff" and rec.staff):
-            response["Server-Timing"] = server_timing(rec, total_ns)
+            timing = server_timing(rec, total_ns)
+            if response.has_header("Server-Timing"):  # the view's own metrics stay
+                timing = f"{response['Server-Timing']}, {timing}"
+            response["Server-Timing"] = timing
             if conf.TIMING_ALLOW_ORIGIN:
                 response["Timing-Allow-Origin"] = conf.TIMING_ALLOW_ORIGIN
         if conf.METRICS:

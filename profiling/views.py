@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +24,14 @@ ENDPOINT_SORTS = {
     "requests": lambda s: s.counters["requests"],
 }
 FUNCTION_SORTS = ("self_ms", "cumulative_ms", "calls")
+
+
+def _bad_choice(name: str, choices: Iterable[str]) -> HttpResponse:
+    return HttpResponse(
+        f"{name} must be one of: {', '.join(choices)}.",
+        status=400,
+        content_type="text/plain",
+    )
 
 
 def _rows(stats: dict[str, EndpointStats], sort: str) -> list[dict[str, Any]]:
@@ -54,11 +63,7 @@ def _rows(stats: dict[str, EndpointStats], sort: str) -> list[dict[str, Any]]:
 def index(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "p95")
     if sort not in ENDPOINT_SORTS:
-        return HttpResponse(
-            f"sort must be one of: {', '.join(ENDPOINT_SORTS)}.",
-            status=400,
-            content_type="text/plain",
-        )
+        return _bad_choice("sort", ENDPOINT_SORTS)
     aggregator.flush()
     stats = window_stats()
     profiles = Profile.objects.defer("prof", "functions", "sql")[:50]
@@ -81,11 +86,7 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     profile = get_object_or_404(Profile.objects.defer("prof"), pk=pk)
     sort = request.GET.get("sort", "self_ms")
     if sort not in FUNCTION_SORTS:
-        return HttpResponse(
-            f"sort must be one of: {', '.join(FUNCTION_SORTS)}.",
-            status=400,
-            content_type="text/plain",
-        )
+        return _bad_choice("sort", FUNCTION_SORTS)
     functions = sorted(profile.functions, key=lambda f: f[sort], reverse=True)
     peak = max((f[sort] for f in functions), default=0) or 1
     bars = [{**f, "width": round(100 * f[sort] / peak, 1)} for f in functions]
@@ -136,11 +137,7 @@ def clear(request: HttpRequest) -> HttpResponse:
         "all": [Profile, MetricBatch],
     }
     if what not in models:
-        return HttpResponse(
-            "what must be one of: profiles, metrics, all.",
-            status=400,
-            content_type="text/plain",
-        )
+        return _bad_choice("what", models)
     deleted = sum(delete_all(model) for model in models[what])
     messages.success(request, f"Deleted {deleted} rows ({what}).")
     return HttpResponseRedirect(reverse("profiling:index"))

@@ -8,7 +8,7 @@ import pytest
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
-from profiling import sql, store
+from profiling import middleware, sql, store
 from profiling.checks import check_deploy
 from profiling.models import MetricBatch, Profile
 from profiling.store import aggregator
@@ -80,3 +80,34 @@ def test_flagged_sql_per_endpoint_is_capped(monkeypatch: Any) -> None:
     assert MetricBatch.objects.get().sql == [
         {"sql": "a", "count": 10, "ms": 2.0, "slow": 0, "n_plus_one": 2}
     ]
+
+
+def test_a_failure_to_record_never_reaches_the_user(
+    client: Client, monkeypatch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(response: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(middleware, "body_sizes", broken)
+    assert client.get("/t/work/1/").status_code == 200
+
+    async def go() -> Any:
+        return await AsyncClient().get("/t/work/1/")
+
+    assert run_async(go).status_code == 200
+    assert caplog.text.count("could not record GET /t/work/<int:ms>/") == 2
+
+
+def test_server_timing_keeps_the_views_own_entries(settings: Any) -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    settings.PROFILING_SERVER_TIMING = "all"
+
+    def view(request: Any) -> HttpResponse:
+        response = HttpResponse("ok")
+        response["Server-Timing"] = "render;dur=1"
+        return response
+
+    response = middleware.ProfilingMiddleware(view)(RequestFactory().get("/"))
+    assert response["Server-Timing"].startswith("render;dur=1, db;dur=")
