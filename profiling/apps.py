@@ -11,6 +11,7 @@ class ProfilingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from profiling.cache import install as install_cache_counting
         from profiling.checks import check_deploy, check_settings
         from profiling.sql import install
 
@@ -19,3 +20,4 @@ class ProfilingConfig(AppConfig):
         connection_created.connect(install, dispatch_uid="profiling.sql.install")
         for connection in connections.all(initialized_only=True):
             install(connection)
+        install_cache_counting()

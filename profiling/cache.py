@@ -1,7 +1,8 @@
 """Cache hit/miss counting that works with any Django cache backend.
 
 Each backend instance gets instance-level wrappers around ``get``,
-``get_many`` and ``get_or_set`` (once; ``caches`` keeps instances per thread).
+``get_many`` and ``get_or_set`` when ``caches`` creates it (``install()``
+wraps the handler's ``create_connection``, so nothing is paid per request).
 They count only while a request recorder is active, and decide hit or miss with
 a private sentinel, so a cached ``None`` is a hit.
 """
@@ -12,7 +13,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import caches
 
 from profiling import recorder
@@ -92,7 +92,18 @@ def instrument(cache: Any) -> None:
     setattr(cache, _MARK, True)
 
 
-def instrument_all() -> None:
-    """Instrument this thread's instance of every configured cache."""
-    for alias in settings.CACHES:
-        instrument(caches[alias])
+def install() -> None:
+    """Instrument every cache backend instance ``caches`` creates from now on."""
+    original = caches.create_connection
+    if getattr(original, _MARK, False):
+        return
+
+    def create_connection(alias: str) -> Any:
+        backend = original(alias)
+        instrument(backend)
+        return backend
+
+    setattr(create_connection, _MARK, True)
+    caches.create_connection = create_connection  # type: ignore[method-assign]
+    for backend in caches.all(initialized_only=True):
+        instrument(backend)

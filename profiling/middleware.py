@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import empty
 
 from profiling import profiler, recorder, store
-from profiling.cache import instrument_all
+from profiling.access import is_staff
 from profiling.conf import conf
 from profiling.models import Profile
 from profiling.recorder import Recorder
@@ -45,6 +47,18 @@ def within_budget(endpoint: str, now_ns: int) -> bool:
             return False
         _budget[endpoint] = (start, used + 1)
         return True
+
+
+def may_be_staff(request: HttpRequest) -> bool:
+    """False when no user can be logged in: no session cookie, no user loaded.
+
+    Saves a session lookup on every anonymous request just to decide whether
+    to send Server-Timing.
+    """
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and getattr(user, "_wrapped", None) is not empty
 
 
 def endpoint_of(request: HttpRequest) -> str:
@@ -106,7 +120,6 @@ class ProfilingMiddleware:
         return response
 
     def _begin(self) -> Recorder:
-        instrument_all()
         return Recorder(started_ns=recorder.clock())
 
     def process_view(
@@ -123,11 +136,11 @@ class ProfilingMiddleware:
             rec.exempt = True
             return
         rec.endpoint = endpoint_of(request)
-        asked = conf.ENABLED and request.GET.get("profile") == "1"
+        enabled = conf.ENABLED
+        asked = enabled and request.GET.get("profile") == "1"
         if asked or conf.SERVER_TIMING == "staff":
-            user = getattr(request, "user", None)
-            rec.staff = bool(user is not None and user.is_active and user.is_staff)
-        if not conf.ENABLED:
+            rec.staff = may_be_staff(request) and is_staff(request)
+        if not enabled:
             return
         if asked and rec.staff:
             reason = "staff"
@@ -168,10 +181,16 @@ class ProfilingMiddleware:
         total_ns = recorder.clock() - rec.started_ns
         if not rec.endpoint:
             rec.endpoint = endpoint_of(request)
-        flagged = {
-            id(g)
-            for g in rec.n_plus_one(conf.N_PLUS_ONE_THRESHOLD, conf.N_PLUS_ONE_MIN_MS)
-        }
+        flagged = (
+            {
+                id(g)
+                for g in rec.n_plus_one(
+                    conf.N_PLUS_ONE_THRESHOLD, conf.N_PLUS_ONE_MIN_MS
+                )
+            }
+            if rec.groups
+            else set()
+        )
         sql = [
             {
                 "sql": g.fingerprint,
@@ -185,7 +204,8 @@ class ProfilingMiddleware:
         ]
         if rec.profile_payload is not None:
             rec.profile_payload["sql"] = sql[:50]
-        if conf.SERVER_TIMING == "all" or (conf.SERVER_TIMING == "staff" and rec.staff):
+        timing_for = conf.SERVER_TIMING
+        if timing_for == "all" or (timing_for == "staff" and rec.staff):
             timing = server_timing(rec, total_ns)
             if response.has_header("Server-Timing"):  # the view's own metrics stay
                 timing = f"{response['Server-Timing']}, {timing}"

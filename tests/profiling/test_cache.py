@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import caches
 
 from profiling import recorder
-from profiling.cache import instrument, instrument_all
+from profiling.cache import install, instrument
 from tests.support.services import RedisServer
 
 
@@ -32,9 +32,9 @@ def backend(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
                 "LOCATION": "profiling-tests",
             },
         }
-    cache = caches["other"]
+    cache = caches["other"]  # created, hence instrumented, by the handler
     cache.clear()
-    instrument_all()
+    install()  # twice is harmless
     yield cache
     cache.clear()
 
@@ -76,3 +76,19 @@ def test_nothing_is_counted_without_a_recorder(backend: Any) -> None:
     assert backend.get_or_set("x", 2) == 2
     instrument(backend)  # twice is harmless
     assert counted(backend, lambda c: c.get("a")) == (1, 1, 0)
+
+
+def test_install_also_instruments_backends_created_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from asgiref.local import Local
+    from django.core.cache import CacheHandler
+
+    monkeypatch.setattr(
+        caches, "create_connection", CacheHandler.create_connection.__get__(caches)
+    )
+    monkeypatch.setattr(caches, "_connections", Local())
+    backend = caches["default"]
+    assert not getattr(backend, "_profiling_instrumented", False)
+    install()
+    assert backend._profiling_instrumented
