@@ -1,16 +1,36 @@
-"""The profiling app's settings, read from ``django.conf.settings`` on access."""
+"""The profiling app's settings, read from ``django.conf.settings`` on access.
+
+The middleware reads several settings on every request, and reading a
+setting that is not defined costs an AttributeError each time; so values are
+memoised until Django's ``setting_changed`` signal (sent by
+``override_settings``) says a ``PROFILING_*`` setting changed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 SERVER_TIMING_CHOICES = ("staff", "all", "off")
+_values: dict[str, Any] = {}
 
 
 def _get(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
+    try:
+        return _values[name]
+    except KeyError:
+        value = _values[name] = getattr(settings, name, default)
+        return value
+
+
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("PROFILING_"):
+        _values.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="profiling.conf.forget")
 
 
 class Settings:
@@ -58,7 +78,7 @@ class Settings:
 
     @property
     def FLUSH_REQUESTS(self) -> int:
-        return int(_get("PROFILING_FLUSH_REQUESTS", 200))
+        return int(_get("PROFILING_FLUSH_REQUESTS", 1000))
 
     @property
     def SLOW_QUERY_MS(self) -> float:
