@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from profiling.access import exempt, has_token, is_staff
 from profiling.conf import conf
-from profiling.store import aggregator, combined, window_stats
+from profiling.store import combined, window_stats
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -70,7 +70,6 @@ def performance(request: HttpRequest) -> HttpResponse:
     denied = _denied(request)
     if denied is not None:
         return denied
-    aggregator.flush()  # this process's pending figures; others flush on their own
     return JsonResponse(performance_data())
 
 
@@ -119,5 +118,4 @@ def prometheus(request: HttpRequest) -> HttpResponse:
     denied = _denied(request)
     if denied is not None:
         return denied
-    aggregator.flush()
     return HttpResponse(prometheus_text(), content_type="text/plain; version=0.0.4")

@@ -66,16 +66,24 @@ class Totals:
             self.counters[name] += value
         if len(self.durations) < MAX_DURATIONS:
             self.durations.append(counters["total_us"])
-        for entry in sql:
-            merged = self.sql.get(entry["sql"])
-            if merged is None:
-                if len(self.sql) >= MAX_SQL:
-                    continue
-                merged = self.sql[entry["sql"]] = dict.fromkeys(
-                    ("count", "ms", "slow", "n_plus_one"), 0
-                )
-            for name in ("count", "ms", "slow", "n_plus_one"):
-                merged[name] += entry[name]
+        merge_sql(self.sql, sql, limit=MAX_SQL)
+
+
+SQL_FIGURES = ("count", "ms", "slow", "n_plus_one")
+
+
+def merge_sql(
+    target: dict[str, dict[str, Any]], entries: list[dict[str, Any]], limit: int | None
+) -> None:
+    """Add flagged-query figures by fingerprint, with at most ``limit`` of them."""
+    for entry in entries:
+        merged = target.get(entry["sql"])
+        if merged is None:
+            if limit is not None and len(target) >= limit:
+                continue
+            merged = target[entry["sql"]] = dict.fromkeys(SQL_FIGURES, 0)
+        for name in SQL_FIGURES:
+            merged[name] += entry[name]
 
 
 class Aggregator:
@@ -97,6 +105,18 @@ class Aggregator:
                 self._requests >= conf.FLUSH_REQUESTS
                 or time.monotonic() - self._last_flush >= conf.FLUSH_INTERVAL
             )
+
+    def pending(self) -> dict[str, Totals]:
+        """A copy of what has not been flushed yet."""
+        with self._lock:
+            return {
+                endpoint: Totals(
+                    dict(t.counters),
+                    list(t.durations),
+                    {k: dict(v) for k, v in t.sql.items()},
+                )
+                for endpoint, t in self._pending.items()
+            }
 
     def reset(self) -> None:
         """Drop what is pending (tests start from a known state)."""
@@ -218,26 +238,44 @@ class EndpointStats:
         return self.per_request("db_us") / 1000
 
 
+def _merge(
+    result: dict[str, EndpointStats],
+    endpoint: str,
+    process: str,
+    counters: dict[str, int],
+    durations: list[int],
+    sql: list[dict[str, Any]],
+) -> None:
+    stats = result.get(endpoint)
+    if stats is None:
+        stats = result[endpoint] = EndpointStats(
+            endpoint, dict.fromkeys(COUNTERS, 0), [], {}, set()
+        )
+    for name in COUNTERS:
+        stats.counters[name] += counters[name]
+    stats.durations.extend(durations)
+    stats.processes.add(process)
+    merge_sql(stats.sql, sql, limit=None)
+
+
 def window_stats(seconds: int | None = None) -> dict[str, EndpointStats]:
-    """Per-endpoint sums of every process's rows over the last ``seconds``."""
+    """Per-endpoint sums over the last ``seconds``: every process's rows, plus
+    what this process has not flushed yet (read, not written: GETs never write).
+    """
     since = now() - timedelta(seconds=seconds or conf.WINDOW)
     result: dict[str, EndpointStats] = {}
     for row in MetricBatch.objects.filter(created_at__gte=since).iterator():
-        stats = result.get(row.endpoint)
-        if stats is None:
-            stats = result[row.endpoint] = EndpointStats(
-                row.endpoint, dict.fromkeys(COUNTERS, 0), [], {}, set()
-            )
-        for name in COUNTERS:
-            stats.counters[name] += getattr(row, name)
-        stats.durations.extend(row.durations)
-        stats.processes.add(row.process)
-        for entry in row.sql:
-            merged = stats.sql.setdefault(
-                entry["sql"], dict.fromkeys(("count", "ms", "slow", "n_plus_one"), 0)
-            )
-            for name in merged:
-                merged[name] += entry[name]
+        counters = {name: getattr(row, name) for name in COUNTERS}
+        _merge(result, row.endpoint, row.process, counters, row.durations, row.sql)
+    for endpoint, totals in aggregator.pending().items():
+        _merge(
+            result,
+            endpoint,
+            aggregator.process,
+            totals.counters,
+            totals.durations,
+            [{"sql": k, **v} for k, v in totals.sql.items()],
+        )
     for stats in result.values():
         stats.durations.sort()
     return result

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiling.access import staff_member_required
 from profiling.conf import conf
 from profiling.models import MetricBatch, Profile
-from profiling.store import EndpointStats, aggregator, delete_all, window_stats
+from profiling.store import EndpointStats, delete_all, window_stats
 
 ENDPOINT_SORTS = {
     "p50": lambda s: s.p50,
@@ -64,7 +64,6 @@ def index(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "p95")
     if sort not in ENDPOINT_SORTS:
         return _bad_choice("sort", ENDPOINT_SORTS)
-    aggregator.flush()
     stats = window_stats()
     profiles = Profile.objects.defer("prof", "functions", "sql")[:50]
     context = {
@@ -116,7 +115,6 @@ def profile_download(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_GET
 def sql_summary(request: HttpRequest) -> HttpResponse:
-    aggregator.flush()
     entries = []
     for stats in window_stats().values():
         for sql, figures in stats.sql.items():

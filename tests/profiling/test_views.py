@@ -105,11 +105,16 @@ def test_sql_summary_lists_flagged_queries(
     assert "<code>SELECT ?</code>" in html
 
 
-def test_gets_never_mutate(staff_client: Client, profile: Profile) -> None:
+def test_gets_never_mutate(
+    client: Client, staff_client: Client, profile: Profile
+) -> None:
+    client.get("/t/work/1/")  # pending figures, shown but not flushed by a GET
     assert staff_client.get("/profiling/clear/?what=all").status_code == 405
-    for page in PAGES:
-        staff_client.get(page.format(pk=profile.pk))
+    for page in [*PAGES, "/api/performance"]:
+        assert staff_client.get(page.format(pk=profile.pk)).status_code == 200
     assert Profile.objects.count() == 1
+    assert not MetricBatch.objects.exists()
+    assert staff_client.get("/api/performance").json()["requests"] == 2
 
 
 def test_clear_is_post_with_csrf(staff_client: Client, profile: Profile) -> None:
