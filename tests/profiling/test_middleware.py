@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import marshal
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -236,3 +238,24 @@ def test_the_middleware_runs_in_async_mode() -> None:
 
     middleware = ProfilingMiddleware(get_response)
     assert asyncio.iscoroutinefunction(middleware)
+
+
+def test_a_real_foreign_profiler_never_breaks_a_request(
+    client: Client, settings: Any
+) -> None:
+    """On 3.12+ the second cProfile raises ValueError; it must be a skip."""
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    other = cProfile.Profile()
+    other.enable()
+    try:
+        response = client.get("/t/work/1/")
+    finally:
+        other.disable()
+    assert response.status_code == 200
+    aggregator.flush()
+    row = MetricBatch.objects.get()
+    if sys.version_info >= (3, 12):
+        assert (row.profiles, row.profiles_skipped) == (0, 1)
+    else:  # 3.11 lets a second profiler replace the first in the same thread
+        assert (row.profiles, row.profiles_skipped) == (1, 0)
