@@ -92,7 +92,6 @@ class Aggregator:
         self._pending: dict[str, Totals] = {}
         self._requests = 0
         self._last_flush = time.monotonic()
-        self.process = f"{socket.gethostname()}:{os.getpid()}"
 
     def add(self, endpoint: str, counters: dict[str, int], sql: list[Any]) -> bool:
         """Record one request; True when a flush is due."""
@@ -105,6 +104,12 @@ class Aggregator:
                 self._requests >= conf.FLUSH_REQUESTS
                 or time.monotonic() - self._last_flush >= conf.FLUSH_INTERVAL
             )
+
+    @property
+    def process(self) -> str:
+        """Read at use: a server that forks after import (gunicorn --preload)
+        must not give every worker its parent's pid."""
+        return f"{socket.gethostname()}:{os.getpid()}"
 
     def pending(self) -> dict[str, Totals]:
         """A copy of what has not been flushed yet."""
