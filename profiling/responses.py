@@ -32,17 +32,20 @@ def body_sizes(response: HttpResponseBase) -> tuple[int, int] | None:
     """
     if response.streaming:
         return None
-    body: bytes = response.content  # type: ignore[attr-defined]
-    if not body:
+    # Content-Length (set by CommonMiddleware and GZipMiddleware) saves a copy.
+    length = response.get("Content-Length", "")
+    content_len = int(length) if length.isdigit() else None
+    sent = content_len if content_len is not None else len(response.content)  # type: ignore[attr-defined]
+    if not sent:
         return None
     original = getattr(response, "assets_original_size", None)
     if isinstance(original, int):
-        return original, len(body)
+        return original, sent
     encoding = response.get("Content-Encoding", "").strip().lower()
     if not encoding or encoding == "identity":
-        return len(body), len(body)
-    decoded = _decoded_size(body, encoding)
-    return None if decoded is None else (decoded, len(body))
+        return sent, sent
+    decoded = _decoded_size(response.content, encoding)  # type: ignore[attr-defined]
+    return None if decoded is None else (decoded, sent)
 
 
 def _ms(ns: int) -> str:

@@ -41,3 +41,12 @@ def test_server_timing_splits_the_total() -> None:
         'cache;dur=0.50;desc="Cache (1 hits, 0 misses)", '
         'app;dur=7.00;desc="Application", total;dur=10.00;desc="Total"'
     )
+
+
+def test_content_length_is_trusted_when_set() -> None:
+    response = HttpResponse(b"x" * 10)
+    response["Content-Length"] = "10"
+    assert body_sizes(response) == (10, 10)
+    response = HttpResponse(b"")
+    response["Content-Length"] = "0"
+    assert body_sizes(response) is None
