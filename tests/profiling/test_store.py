@@ -107,3 +107,16 @@ def test_a_failed_flush_never_breaks_a_request(monkeypatch: Any, caplog: Any) ->
     aggregator.add("GET /a", {"requests": 1, "total_us": 1}, [])
     assert aggregator.flush() == 0
     assert "could not flush" in caplog.text
+
+
+def test_json_text_round_trips_and_accepts_decoded_values() -> None:
+    field = MetricBatch._meta.get_field("durations")
+    assert field.to_python("[1,2]") == [1, 2]
+    assert field.to_python([3]) == [3]
+    assert field.get_prep_value(None) is None
+    row = MetricBatch.objects.create(
+        endpoint="GET /j", process="p", created_at=timezone.now(), durations=[5, 6]
+    )
+    row.refresh_from_db()
+    assert row.durations == [5, 6]
+    assert field.from_db_value(None, None, None) is None
