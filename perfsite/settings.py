@@ -49,6 +49,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "assets.middleware.StaticFilesMiddleware",
+    # Below the static files (they are not measured), above compression (it
+    # sees the bytes sent); see the README's profiling section.
+    "profiling.middleware.ProfilingMiddleware",
     "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +168,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+PROFILING_ENABLED = env_bool("PROFILING_ENABLED", False)
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from perfsite import api, views
+from profiling import api as profiling_api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,5 +12,12 @@ urlpatterns = [
     path("api/health", api.health, name="api-health"),
     path("api/stats", api.stats, name="api-stats"),
     path("api/posts/popular", api.popular, name="api-popular"),
+    path("api/performance", profiling_api.performance, name="api-performance"),
+    path(
+        "api/performance/metrics",
+        profiling_api.prometheus,
+        name="api-performance-metrics",
+    ),
+    path("profiling/", include("profiling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.core import checks
+from django.db import connections
+from django.db.backends.signals import connection_created
 
 
 class ProfilingConfig(AppConfig):
@@ -9,6 +11,13 @@ class ProfilingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from profiling.checks import check_settings
+        from profiling.cache import install as install_cache_counting
+        from profiling.checks import check_deploy, check_settings
+        from profiling.sql import install
 
         checks.register(check_settings)
+        checks.register(check_deploy, deploy=True)
+        connection_created.connect(install, dispatch_uid="profiling.sql.install")
+        for connection in connections.all(initialized_only=True):
+            install(connection)
+        install_cache_counting()

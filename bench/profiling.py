@@ -1,0 +1,246 @@
+"""Overhead of the profiling middleware, and of django-silk and pyinstrument.
+
+    .venv/bin/python bench/profiling.py [--rounds 15] [--requests 40]
+
+CPU time per request (``time.process_time``, less sensitive to neighbours
+than wall time) through ``django.test.Client``, on a trivial view and on a
+20-query view. Each batch of a variant is paired with a batch without any
+profiling middleware run just before it, in one process, variants shuffled
+each round; the figures are medians over rounds of the variant's µs, of the
+ratio to its paired baseline and of the difference. Silk patches the ORM for good on its first recorded
+request, so it runs last, against a baseline re-measured after the patch.
+Needs the bench extra: pip install -e '.[bench]'.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder would come first on sys.path and this file would
+# shadow the `profiling` app: put the project root there instead.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+MW = "profiling.middleware.ProfilingMiddleware"
+SILK = "silk.middleware.SilkyMiddleware"
+PYINSTRUMENT = "pyinstrument.middleware.ProfilerMiddleware"
+
+
+def variants(base: list[str]) -> dict[str, dict[str, Any]]:
+    own = [base[0], MW, *base[1:]]
+    return {
+        "no profiling middleware": {"MIDDLEWARE": base},
+        "installed, metrics and profiles off": {"MIDDLEWARE": own},
+        "metrics on (default), profiles off": {
+            "MIDDLEWARE": own,
+            "PROFILING_METRICS": True,
+        },
+        "metrics on, profiles sampled at 1%": {
+            "MIDDLEWARE": own,
+            "PROFILING_METRICS": True,
+            "PROFILING_ENABLED": True,
+            "PROFILING_SAMPLE_RATE": 0.01,
+        },
+        "a profiled request (sample rate 1)": {
+            "MIDDLEWARE": own,
+            "PROFILING_METRICS": True,
+            "PROFILING_ENABLED": True,
+            "PROFILING_SAMPLE_RATE": 1.0,
+        },
+        "pyinstrument middleware, ?profile": {
+            "MIDDLEWARE": [*base, PYINSTRUMENT],
+            "query": "?profile",
+        },
+    }
+
+
+def measure(config: dict[str, Any], url: str, n: int) -> float:
+    """Mean CPU µs per request over ``n`` requests, garbage collector paused."""
+    from django.test import Client, override_settings
+
+    config = dict(config)
+    query = config.pop("query", "")
+    with override_settings(**config):
+        client = Client()
+        client.get(url + query)  # load the middleware chain outside the timing
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.process_time()
+            for _ in range(n):
+                response = client.get(url + query)
+                assert response.status_code == 200, response.status_code
+            return (time.process_time() - start) / n * 1e6
+        finally:
+            gc.enable()
+
+
+Figures = dict[tuple[str, str], tuple[float, float, float]]
+
+
+def run(
+    group: dict[str, dict[str, Any]], urls: list[str], rounds: int, n: int
+) -> Figures:
+    """Each variant paired with a baseline batch run just before it.
+
+    The machine is shared, so its speed drifts; a ratio of two adjacent
+    batches cancels most of that drift. Figures: median µs, median ratio,
+    median difference in µs.
+    """
+    baseline, *names = group
+    pairs: dict[tuple[str, str], list[tuple[float, float]]] = {
+        (name, url): [] for name in group for url in urls
+    }
+    for _ in range(rounds):
+        random.shuffle(names)
+        for name in names:
+            for url in urls:
+                base = measure(group[baseline], url, n)
+                value = measure(group[name], url, n)
+                pairs[name, url].append((value, base))
+                pairs[baseline, url].append((base, base))
+    return {key: summary(values) for key, values in pairs.items()}
+
+
+def summary(values: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """Median µs; aggregate ratio and mean difference (a 1% sample is rare
+    per batch, so a median would hide its cost)."""
+    variant, base = sum(v for v, _ in values), sum(b for _, b in values)
+    return (
+        statistics.median(v for v, _ in values),
+        variant / base,
+        (variant - base) / len(values),
+    )
+
+
+def middleware_alone(rounds: int, calls: int = 20_000) -> dict[str, float]:
+    """µs the middleware adds around a trivial view, without the test client."""
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory, override_settings
+    from django.urls import resolve
+
+    from profiling.middleware import ProfilingMiddleware
+
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/t/")
+    request.resolver_match = resolve("/t/")
+    inner = ProfilingMiddleware(view)
+
+    def viewed(request: HttpRequest) -> HttpResponse:
+        inner.process_view(request, view, (), {})
+        return view(request)
+
+    chains: dict[str, Callable[[HttpRequest], Any]] = {
+        "installed, metrics and profiles off": ProfilingMiddleware(view),
+        "metrics on (default), profiles off": ProfilingMiddleware(viewed),
+    }
+    deltas: dict[str, list[float]] = {name: [] for name in chains}
+    for _ in range(rounds):
+        for name, chain in chains.items():
+            metrics = name.startswith("metrics")
+            with override_settings(PROFILING_METRICS=metrics):
+                times = []
+                for get_response in (view, chain):
+                    gc.collect()
+                    start = time.process_time()
+                    for _ in range(calls):
+                        get_response(request)
+                    times.append((time.process_time() - start) / calls * 1e6)
+            deltas[name].append(times[1] - times[0])
+    return {name: statistics.median(values) for name, values in deltas.items()}
+
+
+def report(figures: Figures, urls: list[str]) -> list[str]:
+    lines = []
+    for name in dict.fromkeys(name for name, _ in figures):
+        cells = []
+        for url in urls:
+            value, ratio, delta = figures[name, url]
+            cells.append(f"{value:>9.0f} {ratio:>6.3f} {delta:>+8.0f}")
+        lines.append(f"{name:<40} " + "   ".join(cells))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=40)
+    args = parser.parse_args()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.profiling_site"
+    workdir = tempfile.mkdtemp(prefix="bench-profiling-")
+    os.environ["BENCH_DB"] = str(Path(workdir) / "bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from perfsite.models import Post
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    for i in range(19):
+        author = User.objects.create(username=f"author{i}")
+        Post.objects.create(
+            title=f"Post {i}",
+            slug=f"post-{i}",
+            body="x",
+            published_at=timezone.now(),
+            author=author,
+        )
+    random.seed(1)
+    urls = ["/t/", "/q20/"]
+    base: list[str] = list(settings.BASE_MIDDLEWARE)
+    print(f"Python {platform.python_version()}, Django {django.get_version()}, SQLite")
+    print(f"{args.rounds} rounds x {args.requests} requests per variant and view;")
+    print(
+        "CPU µs per request, ratio and difference to a paired run without middleware (medians)\n"
+    )
+    head = f"{'variant':<40} " + "   ".join(
+        f"{url + ' µs':>9} {'ratio':>6} {'Δ µs':>8}" for url in urls
+    )
+    print(head)
+    own = run(variants(base), urls, args.rounds, args.requests)
+    print("\n".join(report(own, urls)))
+    peers = {
+        "no profiling middleware (after silk)": {"MIDDLEWARE": base},
+        "django-silk recording every request": {"MIDDLEWARE": [*base, SILK]},
+    }
+    alone = middleware_alone(max(5, args.rounds // 2))
+    print("\nthe middleware alone around a trivial view (RequestFactory, no client):")
+    for name, delta in alone.items():
+        print(f"  {name:<40} {delta:+.1f} µs per request")
+    print()
+    rounds = max(3, args.rounds // 3)  # silk writes several rows per request
+    silk = run(peers, urls, rounds, args.requests)
+    print("\n".join(report(silk, urls)))
+
+    def ratio(name: str, url: str) -> float:
+        return own[name, url][1]
+
+    sampled = ratio("metrics on, profiles sampled at 1%", "/q20/")
+    print(
+        "\ngoals: installed/off <= 1.01 and <= 10 µs; metrics <= 1.03; sampled 1% <= 1.03 "
+        f"(20-query view: off {ratio('installed, metrics and profiles off', '/q20/'):.3f}, "
+        f"metrics {ratio('metrics on (default), profiles off', '/q20/'):.3f}, "
+        f"sampled {sampled:.3f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

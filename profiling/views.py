@@ -1,0 +1,141 @@
+"""Staff-only pages under /profiling/: endpoints, profiles, SQL, downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from profiling.access import staff_member_required
+from profiling.conf import conf
+from profiling.models import MetricBatch, Profile
+from profiling.store import EndpointStats, delete_all, window_stats
+
+ENDPOINT_SORTS = {
+    "p50": lambda s: s.p50,
+    "p95": lambda s: s.p95,
+    "db": lambda s: s.db_ms,
+    "requests": lambda s: s.counters["requests"],
+}
+FUNCTION_SORTS = ("self_ms", "cumulative_ms", "calls")
+
+
+def _bad_choice(name: str, choices: Iterable[str]) -> HttpResponse:
+    return HttpResponse(
+        f"{name} must be one of: {', '.join(choices)}.",
+        status=400,
+        content_type="text/plain",
+    )
+
+
+def _rows(stats: dict[str, EndpointStats], sort: str) -> list[dict[str, Any]]:
+    ordered = sorted(stats.values(), key=ENDPOINT_SORTS[sort], reverse=True)
+    rows = []
+    for s in ordered:
+        c = s.counters
+        lookups = c["cache_hits"] + c["cache_misses"]
+        rows.append(
+            {
+                "endpoint": s.endpoint,
+                "requests": c["requests"],
+                "p50": s.p50,
+                "p95": s.p95,
+                "db_ms": s.db_ms,
+                "queries": s.per_request("queries"),
+                "hit_rate": 100 * c["cache_hits"] / lookups if lookups else None,
+                "n_plus_one": c["n_plus_one"],
+                "slow": c["slow_queries"],
+                "processes": len(s.processes),
+            }
+        )
+    return rows
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "p95")
+    if sort not in ENDPOINT_SORTS:
+        return _bad_choice("sort", ENDPOINT_SORTS)
+    stats = window_stats()
+    profiles = Profile.objects.defer("prof", "functions", "sql")[:50]
+    context = {
+        "rows": _rows(stats, sort),
+        "sort": sort,
+        "sorts": list(ENDPOINT_SORTS),
+        "window": conf.WINDOW,
+        "profiles": profiles,
+        "enabled": conf.ENABLED,
+        "sample_rate": conf.SAMPLE_RATE,
+    }
+    return render(request, "profiling/index.html", context)
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(Profile.objects.defer("prof"), pk=pk)
+    sort = request.GET.get("sort", "self_ms")
+    if sort not in FUNCTION_SORTS:
+        return _bad_choice("sort", FUNCTION_SORTS)
+    functions = sorted(profile.functions, key=lambda f: f[sort], reverse=True)
+    peak = max((f[sort] for f in functions), default=0) or 1
+    bars = [{**f, "width": round(100 * f[sort] / peak, 1)} for f in functions]
+    context = {
+        "profile": profile,
+        "functions": bars,
+        "sort": sort,
+        "sorts": FUNCTION_SORTS,
+        "threaded": profile.threads > 1,
+    }
+    return render(request, "profiling/profile.html", context)
+
+
+@staff_member_required
+@require_GET
+def profile_download(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(Profile.objects.only("prof"), pk=pk)
+    response = HttpResponse(
+        bytes(profile.prof), content_type="application/octet-stream"
+    )
+    response["Content-Disposition"] = f'attachment; filename="profile-{pk}.prof"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def sql_summary(request: HttpRequest) -> HttpResponse:
+    entries = []
+    for stats in window_stats().values():
+        for sql, figures in stats.sql.items():
+            entries.append({"endpoint": stats.endpoint, "sql": sql, **figures})
+    entries.sort(key=lambda e: (e["n_plus_one"], e["slow"], e["ms"]), reverse=True)
+    context = {"entries": entries, "window": conf.WINDOW, "slow_ms": conf.SLOW_QUERY_MS}
+    return render(request, "profiling/sql.html", context)
+
+
+@staff_member_required
+@require_POST
+def clear(request: HttpRequest) -> HttpResponse:
+    """Delete profiles, metrics or both (POST with CSRF, like every action)."""
+    what = request.POST.get("what", "")
+    models: dict[str, list[type[Profile] | type[MetricBatch]]] = {
+        "profiles": [Profile],
+        "metrics": [MetricBatch],
+        "all": [Profile, MetricBatch],
+    }
+    if what not in models:
+        return _bad_choice("what", models)
+    deleted = sum(delete_all(model) for model in models[what])
+    messages.success(request, f"Deleted {deleted} rows ({what}).")
+    return HttpResponseRedirect(reverse("profiling:index"))

@@ -1,0 +1,7 @@
+"""A URLconf with the profiling views but no admin."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+urlpatterns = [path("profiling/", include("profiling.urls"))]

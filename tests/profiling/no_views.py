@@ -1,0 +1,5 @@
+"""A URLconf without the profiling views."""
+
+from __future__ import annotations
+
+urlpatterns: list[object] = []

@@ -1,0 +1,94 @@
+"""Cache hits and misses, decided with a sentinel, on LocMem and on real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+
+from profiling import recorder
+from profiling.cache import install, instrument
+from tests.support.services import RedisServer
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def backend(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis")
+        settings.CACHES = {
+            **settings.CACHES,
+            "other": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": server.url,
+            },
+        }
+    else:
+        settings.CACHES = {
+            **settings.CACHES,
+            "other": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "profiling-tests",
+            },
+        }
+    cache = caches["other"]  # created, hence instrumented, by the handler
+    cache.clear()
+    install()  # twice is harmless
+    yield cache
+    cache.clear()
+
+
+def counted(cache: Any, call: Any) -> tuple[Any, int, int]:
+    rec = recorder.Recorder()
+    token = recorder.current.set(rec)
+    try:
+        value = call(cache)
+    finally:
+        recorder.current.reset(token)
+    return value, rec.cache_hits, rec.cache_misses
+
+
+def test_a_cached_none_is_a_hit(backend: Any) -> None:
+    backend.set("none", None)
+    assert counted(backend, lambda c: c.get("none", "dflt")) == (None, 1, 0)
+    assert counted(backend, lambda c: c.get("absent", "dflt")) == ("dflt", 0, 1)
+    assert counted(backend, lambda c: c.get("absent", default=5)) == (5, 0, 1)
+
+
+def test_get_many_counts_each_key(backend: Any) -> None:
+    backend.set_many({"a": 1, "b": None})
+    value, hits, misses = counted(backend, lambda c: c.get_many(["a", "b", "c"]))
+    assert value == {"a": 1, "b": None}
+    assert (hits, misses) == (2, 1)
+
+
+def test_get_or_set_counts_once(backend: Any) -> None:
+    assert counted(backend, lambda c: c.get_or_set("k", lambda: 7)) == (7, 0, 1)
+    assert counted(backend, lambda c: c.get_or_set("k", 8)) == (7, 1, 0)
+    assert counted(backend, lambda c: c.get_or_set("n", None)) == (None, 0, 1)
+
+
+def test_nothing_is_counted_without_a_recorder(backend: Any) -> None:
+    backend.set("a", 1)
+    assert backend.get("a") == 1
+    assert backend.get("missing", 3) == 3
+    assert backend.get_or_set("x", 2) == 2
+    instrument(backend)  # twice is harmless
+    assert counted(backend, lambda c: c.get("a")) == (1, 1, 0)
+
+
+def test_install_also_instruments_backends_created_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from asgiref.local import Local
+    from django.core.cache import CacheHandler
+
+    monkeypatch.setattr(
+        caches, "create_connection", CacheHandler.create_connection.__get__(caches)
+    )
+    monkeypatch.setattr(caches, "_connections", Local())
+    backend = caches["default"]
+    assert not getattr(backend, "_profiling_instrumented", False)
+    install()
+    assert backend._profiling_instrumented
