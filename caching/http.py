@@ -159,9 +159,10 @@ def storable(request: HttpRequest, response: HttpResponseBase) -> bool:
 
 
 def _nonce_used(request: HttpRequest) -> bool:
-    # Django 6's and django-csp's lazy nonces are true only once generated,
-    # i.e. once the page embedded one; a plain string nonce is always true.
-    return bool(getattr(request, "_csp_nonce", None))
+    # Django 6 (``_csp_nonce``) and django-csp (``csp_nonce``) keep lazy nonces
+    # that are true only once generated, i.e. once the page embedded one; a
+    # plain string nonce is always true, so such a page is never stored.
+    return any(getattr(request, name, None) for name in ("_csp_nonce", "csp_nonce"))
 
 
 def _finish(response: HttpResponseBase, policy: Policy, etag: str) -> HttpResponseBase:

@@ -28,9 +28,21 @@ def page_origin(context: template.Context) -> str | None:
 
 
 def csp_nonce(context: template.Context) -> str | None:
-    """The request's CSP nonce: django-csp and Django 6 set ``request.csp_nonce``."""
-    nonce = context.get("csp_nonce") or getattr(_request(context), "csp_nonce", None)
-    return str(nonce) if nonce else None
+    """The request's CSP nonce, if a CSP middleware gave it one.
+
+    Django 6 keeps a lazy nonce in ``request._csp_nonce`` (and ``{{ csp_nonce }}``
+    with its context processor); django-csp sets ``request.csp_nonce``. A lazy
+    nonce is false until generated, so test for None and let ``str()`` make it.
+    """
+    request = _request(context)
+    for nonce in (
+        context.get("csp_nonce"),
+        getattr(request, "csp_nonce", None),
+        getattr(request, "_csp_nonce", None),
+    ):
+        if nonce is not None:
+            return str(nonce) or None
+    return None
 
 
 def cdn(url: str) -> str:

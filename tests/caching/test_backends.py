@@ -181,7 +181,9 @@ def outage_after_filling(
 
 def test_recovery_replays_missed_writes(failover: Any, redis: RedisServer) -> None:
     """A short blip (the breaker stays closed): what this process missed is replayed."""
-    outage_after_filling(failover, redis, "deleted", "rewritten", "untouched", open_it=False)
+    outage_after_filling(
+        failover, redis, "deleted", "rewritten", "untouched", open_it=False
+    )
     failover.delete("deleted")  # two failures: below the breaker's threshold
     failover.set("rewritten", "new")
     assert failover.breaker.state == CLOSED

@@ -259,7 +259,12 @@ def _csrf(request: HttpRequest) -> HttpResponse:
 
 
 def _nonce(request: HttpRequest) -> HttpResponse:
-    request._csp_nonce = "n0nce"  # type: ignore[attr-defined]
+    request._csp_nonce = "n0nce"  # type: ignore[attr-defined]  # Django 6's name
+    return HttpResponse('<script nonce="n0nce"></script>')
+
+
+def _django_csp_nonce(request: HttpRequest) -> HttpResponse:
+    request.csp_nonce = "n0nce"  # type: ignore[attr-defined]  # django-csp's name
     return HttpResponse('<script nonce="n0nce"></script>')
 
 
@@ -272,6 +277,7 @@ def _nonce(request: HttpRequest) -> HttpResponse:
         _vary_cookie,
         _csrf,
         _nonce,
+        _django_csp_nonce,
         lambda request: HttpResponse("bad", status=400),
         lambda request: StreamingHttpResponse(iter([b"a", b"b"])),
     ],
@@ -282,6 +288,7 @@ def _nonce(request: HttpRequest) -> HttpResponse:
         "vary-cookie",
         "csrf-token",
         "csp-nonce",
+        "django-csp-nonce",
         "400",
         "streaming",
     ],
