@@ -232,6 +232,10 @@ class Handler:
             caches[policy.cache].set(
                 state["entry_key"], _pack(response, state["versions"]), policy.timeout
             )
+        if _nonce_used(request):
+            # A 304 would make the browser reuse a body whose nonce no longer
+            # matches the new response's CSP header: no validator, no sharing.
+            return response
         return _finish(response, policy, state["etag"])
 
     def applies(self, request: HttpRequest) -> bool:

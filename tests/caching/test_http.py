@@ -350,3 +350,13 @@ def test_needs_something_to_invalidate_on() -> None:
         conditional()(Counter())
     with pytest.raises(ValueError, match="must be > 0"):
         cache_response(0, groups=["g"])(Counter())
+
+
+def test_a_page_with_a_csp_nonce_gets_no_validator() -> None:
+    inner = Counter(_nonce)
+    view = cache_response(60, groups=["g12"])(inner)
+    first = get(view)
+    assert "ETag" not in first
+    assert "Cache-Control" not in first
+    assert get(view).status_code == 200
+    assert inner.calls == 2
