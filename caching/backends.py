@@ -13,15 +13,22 @@ Fallback rules (the README's "What the fallback promises"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import pickle
 import threading
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.base import (
+    DEFAULT_TIMEOUT,
+    BaseCache,
+    CacheKeyWarning,
+    memcache_key_warnings,
+)
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
@@ -98,6 +105,14 @@ def _shared_state(name: str) -> _Shared:
         return _shared[name]
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_warnings(key: str) -> tuple[str, ...]:
+    # Django checks every character in Python on every call; a site uses the
+    # same keys over and over, so remember the verdict (the warning itself is
+    # still raised on each call, as Django does).
+    return tuple(memcache_key_warnings(key))
+
+
 class _Fallback(LocMemCache):
     # FailoverCache validates keys once, whichever store serves the call.
     def validate_key(self, key: str) -> None:
@@ -125,6 +140,10 @@ class FailoverCache(BaseCache):
                 "OPTIONS": {"MAX_ENTRIES": conf.FALLBACK_MAX_ENTRIES},
             },
         )
+
+    def validate_key(self, key: Any) -> None:
+        for warning in _key_warnings(key):
+            warnings.warn(warning, CacheKeyWarning, stacklevel=3)
 
     # -- routing ---------------------------------------------------------
 

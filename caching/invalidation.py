@@ -188,9 +188,11 @@ def connect_pending() -> None:
         post_delete.connect(_on_write, sender=model, dispatch_uid=uid + ":delete")
         for field in model._meta.get_fields(include_hidden=True):
             if field.many_to_many:
-                through = (
-                    field.remote_field.through  # type: ignore[union-attr]
-                    if field.concrete
+                # The forward field keeps its through model on remote_field,
+                # the reverse relation (ManyToManyRel) on itself.
+                through: Any = (
+                    field.remote_field.through
+                    if isinstance(field, models.ManyToManyField)
                     else field.through  # type: ignore[union-attr]
                 )
                 m2m_changed.connect(
