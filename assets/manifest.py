@@ -10,8 +10,6 @@ from typing import Any
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.templatetags.static import static
 
 from assets import bundles
@@ -27,7 +25,6 @@ class Asset:
     integrity: str | None = None
 
 
-@receiver(setting_changed, dispatch_uid="assets.manifest.clear")
 def clear(**kwargs: Any) -> None:
     """Forget the loaded manifest (after a build, or when settings change)."""
     _cache.clear()

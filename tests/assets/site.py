@@ -8,6 +8,7 @@ files, no hashes, no whitenoise), so the browser tests run Django's
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,5 +58,10 @@ def serve() -> Iterator[Site]:
         yield site
     finally:
         thread.terminate()
+        # Request threads are daemons the server does not wait for; one still
+        # closing its connections must finish before sharing is revoked.
+        for worker in threading.enumerate():
+            if "process_request_thread" in worker.name:
+                worker.join(timeout=30)
         for conn in shared.values():
             conn.dec_thread_sharing()
