@@ -10,6 +10,7 @@ a private sentinel, so a cached ``None`` is a hit.
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ def _timed(
     method: Callable[..., Any], account: Callable[..., tuple[int, int]]
 ) -> Callable[..., Any]:
     @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(_backend: Any, *args: Any, **kwargs: Any) -> Any:
         rec = recorder.current.get()
         if rec is None or rec.cache_depth:
             return method(*args, **kwargs)
@@ -88,7 +89,10 @@ def instrument(cache: Any) -> None:
     if getattr(cache, _MARK, False):
         return
     for name, account in _ACCOUNTS.items():
-        setattr(cache, name, _timed(getattr(cache, name), account))
+        # Bound like the originals: Django 6.1's a* methods look at
+        # ``self.get_many.__func__`` to decide how to run the sync method.
+        wrapper = _timed(getattr(cache, name), account)
+        setattr(cache, name, types.MethodType(wrapper, cache))
     setattr(cache, _MARK, True)
 
 

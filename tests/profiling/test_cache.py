@@ -92,3 +92,21 @@ def test_install_also_instruments_backends_created_before_it(
     assert not getattr(backend, "_profiling_instrumented", False)
     install()
     assert backend._profiling_instrumented
+
+
+def test_instrumented_backends_keep_the_async_api(backend: Any) -> None:
+    """Django 6.1's ``aget_many`` reads ``self.get_many.__func__``."""
+    import asyncio
+    import threading
+
+    backend.set("a", 1)
+    assert backend.get_many.__func__  # bound like the original method
+    found: list[Any] = []
+
+    # In a thread of its own: the session's browser keeps a loop on this one.
+    thread = threading.Thread(
+        target=lambda: found.append(asyncio.run(backend.aget_many(["a", "b"])))
+    )
+    thread.start()
+    thread.join()
+    assert found == [{"a": 1}]
