@@ -63,7 +63,7 @@ ALLOWED_VARY = frozenset({"accept-encoding"})
 NEVER_STORE = ("private", "no-store", "no-cache")
 # Headers a stored response keeps; the rest are per-request (Date, cookies...).
 STORED_HEADERS = frozenset(
-    {"content-type", "content-language", "x-frame-options", "vary"}
+    {"content-type", "content-language", "cache-control", "x-frame-options", "vary"}
 )
 RESPONSE_PREFIX = "cr:http:"
 clock: Callable[[], float] = time.time  # injected by tests
@@ -110,7 +110,12 @@ def request_token(
     request: HttpRequest, policy: Policy, query: QueryDict, now: float
 ) -> str:
     """What identifies the response apart from the versions."""
-    parts = [policy.name, request.path, keys.encode(sorted(query.lists()))]
+    parts = [
+        policy.name,
+        request.get_host(),
+        request.path,
+        keys.encode(sorted(query.lists())),
+    ]
     if policy.refresh_every:
         # Data that goes stale with time alone ("joined today") changes tag per period.
         parts.append(str(int(now // policy.refresh_every)))

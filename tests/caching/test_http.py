@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from caching import http
 from caching.http import cache_response, conditional, etag_matches
@@ -360,3 +360,17 @@ def test_a_page_with_a_csp_nonce_gets_no_validator() -> None:
     assert "Cache-Control" not in first
     assert get(view).status_code == 200
     assert inner.calls == 2
+
+
+@override_settings(ALLOWED_HOSTS=["a.example", "b.example"])
+def test_hosts_and_the_views_own_cache_control_are_kept_apart() -> None:
+    def make(request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(request.get_host())
+        response["Cache-Control"] = "public, max-age=30"
+        return response
+
+    view = cache_response(60, groups=["g13"])(Counter(make))
+    assert get(view, HTTP_HOST="a.example").content == b"a.example"
+    hit = get(view, HTTP_HOST="b.example")
+    assert hit.content == b"b.example"
+    assert get(view, HTTP_HOST="b.example")["Cache-Control"] == "public, max-age=30"
