@@ -221,7 +221,9 @@ class Handler:
         entry = found.get(entry_key)
         if entry is not None and entry[0] == versions:
             stats.record(policy.name, "hits")
-            return _finish(_unpack(entry), policy, etag), state
+            response = _unpack(entry)
+            response.compressed_cache_key = etag  # type: ignore[attr-defined]
+            return _finish(response, policy, etag), state
         stats.record(policy.name, "misses")
         return None, state
 
@@ -237,6 +239,9 @@ class Handler:
             caches[policy.cache].set(
                 state["entry_key"], _pack(response, state["versions"]), policy.timeout
             )
+            # The same bytes will be served until the versions change: the
+            # compression middleware may reuse what it compresses now.
+            response.compressed_cache_key = state["etag"]  # type: ignore[attr-defined]
         if _nonce_used(request):
             # A 304 would make the browser reuse a body whose nonce no longer
             # matches the new response's CSP header: no validator, no sharing.

@@ -137,6 +137,11 @@ def test_cache_response_serves_stored_200_until_a_bump() -> None:
     invalidate_group("g5")
     third = get(view)
 
+    # A stored body is marked so the compression middleware can reuse its bytes.
+    assert second.compressed_cache_key == second["ETag"]  # type: ignore[attr-defined]
+    assert not hasattr(
+        get(conditional(groups=["g5b"])(Counter()), "/y"), "compressed_cache_key"
+    )
     assert (first.content, second.content, third.content) == (
         b"render 1",
         b"render 1",
