@@ -40,9 +40,9 @@ INSTALLED_APPS = [
 ]
 
 # Order matters (see README "Middleware order"):
-# - WhiteNoise sits right under SecurityMiddleware, above compression, so static
-#   files keep their precompressed variants, PNGs are never re-gzipped and Range
-#   requests work.
+# - The static files middleware (assets' whitenoise) sits right under
+#   SecurityMiddleware, above compression, so static files keep their
+#   precompressed variants, PNGs are never re-gzipped and Range requests work.
 # - Compression is listed *before* ConditionalGet, so ConditionalGet sees the
 #   uncompressed body: its ETag is stable (gzip's random padding would change it
 #   on every request) and a repeated GET can get a 304.

@@ -41,8 +41,10 @@ def test_post_detail(client: Client) -> None:
     assert "linus" in html
 
 
-def test_missing_post_is_404(client: Client) -> None:
-    assert client.get("/posts/999999/").status_code == 404
+@pytest.mark.parametrize("pk", ["999999", "99999999999999999999999"])
+def test_missing_post_is_404(client: Client, pk: str) -> None:
+    # An id beyond the database's integer range is a 404 too, not a 500.
+    assert client.get(f"/posts/{pk}/").status_code == 404
 
 
 def test_post_admin_lists_posts(admin_client: Client) -> None:
