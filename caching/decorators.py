@@ -24,12 +24,11 @@ from caching import keys, stats
 from caching.backends import REDIS_ERRORS
 from caching.conf import conf
 from caching.invalidation import (
-    GROUP_PREFIX,
     ModelRef,
     dirty_groups,
     invalidate_groups,
     model_group,
-    resolve_versions,
+    read_with_versions,
     watch,
 )
 
@@ -72,7 +71,6 @@ class CachedFunction(Generic[P, R]):
         depends_on = list(depends_on)
         self.function_group = f"fn:{self.prefix[3:]}"
         self.groups = [self.function_group, *groups, *map(model_group, depends_on)]
-        self._group_keys = [GROUP_PREFIX + g for g in self.groups]
         self._binder = keys.Binder(inspect.signature(fn))
         self.is_async = inspect.iscoroutinefunction(fn)
         if self.is_async:
@@ -118,10 +116,7 @@ class CachedFunction(Generic[P, R]):
     # -- the steps both drivers share --------------------------------------
 
     def _lookup(self, backend: Any, key: str) -> tuple[str, Any, tuple[int, ...]]:
-        found = backend.get_many([key, *self._group_keys])
-        versions = resolve_versions(backend, self.groups, found)
-        vector = tuple(versions[g] for g in self.groups)
-        entry = found.get(key)
+        entry, vector = read_with_versions(backend, key, self.groups)
         if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != vector:
             return MISS, None, vector
         if wall() < entry[1]:

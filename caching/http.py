@@ -49,11 +49,10 @@ from django.utils.http import parse_etags
 
 from caching import keys, stats
 from caching.invalidation import (
-    GROUP_PREFIX,
     ModelRef,
     dirty_groups,
     model_group,
-    resolve_versions,
+    read_with_versions,
     watch,
 )
 
@@ -79,10 +78,6 @@ class Policy:
     per_user: bool
     cache: str
     timeout: int | None  # seconds an entry is kept; None: conditional GET only
-
-    @property
-    def group_keys(self) -> list[str]:
-        return [GROUP_PREFIX + group for group in self.groups]
 
     def cache_control(self) -> str:
         scope = "private" if self.per_user else "public"
@@ -208,9 +203,9 @@ class Handler:
         token = request_token(request, policy, query, clock())
         backend = caches[policy.cache]
         entry_key = RESPONSE_PREFIX + keys.digest(token)
-        wanted = policy.group_keys + ([entry_key] if policy.timeout else [])
-        found = backend.get_many(wanted)
-        versions = tuple(resolve_versions(backend, policy.groups, found).values())
+        entry, versions = read_with_versions(
+            backend, entry_key if policy.timeout else None, policy.groups
+        )
         etag = make_etag(token, versions)
         state = {"etag": etag, "versions": versions, "entry_key": entry_key}
         if etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH", "")):
@@ -218,7 +213,6 @@ class Handler:
             return not_modified(
                 etag, policy.cache_control(), ["Accept-Encoding"]
             ), state
-        entry = found.get(entry_key)
         if entry is not None and entry[0] == versions:
             stats.record(policy.name, "hits")
             response = _unpack(entry)

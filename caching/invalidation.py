@@ -72,6 +72,20 @@ def resolve_versions(
     return versions
 
 
+def read_with_versions(
+    backend: Any, key: str | None, names: Sequence[str]
+) -> tuple[Any, tuple[int, ...]]:
+    """The value at ``key`` (None if absent or no key) and each group's version.
+
+    One ``get_many``: the cache hit path of ``cache_result`` and ``caching.http``.
+    """
+    group_keys = [GROUP_PREFIX + name for name in names]
+    found = backend.get_many(group_keys if key is None else [key, *group_keys])
+    versions = resolve_versions(backend, names, found)
+    entry = None if key is None else found.get(key)
+    return entry, tuple(versions[name] for name in names)
+
+
 def bump_groups(names: Iterable[str], cache: str = "default") -> None:
     """Give each group a new version now (one ``set_many``)."""
     data = {GROUP_PREFIX + n: _new_version() for n in names}
