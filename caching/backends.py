@@ -13,6 +13,7 @@ Fallback rules (the README's "What the fallback promises"):
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import pickle
@@ -36,7 +37,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from caching.breaker import CLOSED, PROBE, USE_PRIMARY, CircuitBreaker
+from caching.breaker import CircuitBreaker, Decision
 from caching.conf import conf
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class _Shared:
     epoch: int = 0
     epoch_read_at: float = float("-inf")
     fallback_serves: int = 0
+    # The latest instance, which delivers what was missed when the process exits.
+    owner: FailoverCache | None = None
 
     def remember(self, keys: Iterable[str], version: int | None) -> None:
         with self.lock:
@@ -89,6 +92,42 @@ class _Shared:
 
 _shared: dict[str, _Shared] = {}
 _shared_lock = threading.Lock()
+
+
+def deliver_missed(wait: float) -> bool:
+    """Send what every cache of this process missed, retrying for ``wait`` seconds.
+
+    Runs at exit: a process that made an invalidation while Redis was
+    unreachable (a ``manage.py shell`` during a failover, say) would otherwise
+    take it with it. Returns whether nothing is left undelivered.
+    """
+    deadline = time.monotonic() + wait
+    pending = [
+        s for s in list(_shared.values()) if s.owner and (s.missed or s.overflow)
+    ]
+    while pending:
+        pending = [
+            s
+            for s in pending
+            if s.owner and not s.owner._recover(probing=not s.breaker.closed)
+        ]
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    for shared in pending:
+        logger.error(
+            "cache %s: %d missed writes could not reach Redis before exit%s",
+            shared.breaker.name,
+            len(shared.missed),
+            " (and a namespace bump)" if shared.overflow else "",
+        )
+    return not pending
+
+
+@atexit.register
+def _deliver_at_exit() -> None:
+    if _shared:
+        deliver_missed(conf.EXIT_WAIT)
 
 
 def _shared_state(name: str) -> _Shared:
@@ -130,6 +169,7 @@ class FailoverCache(BaseCache):
         self._primary = RedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{self.key_prefix}"
         self._shared = _shared_state(self.name)
+        self._shared.owner = self
         self._epoch_key = f"{self._base_prefix}:caching:epoch"
         self._fallback = _Fallback(
             f"caching-fallback|{self.name}",
@@ -152,8 +192,12 @@ class FailoverCache(BaseCache):
         return self._shared.breaker
 
     def redis(self) -> Any:
-        """The raw redis-py client, or None while the breaker is not closed."""
-        if self.breaker.allow() != USE_PRIMARY:
+        """The raw redis-py client (primary), or None while Redis is not in use.
+
+        Like every cache call it may be the one that probes and recovers:
+        callers that reach Redis through it route exactly as cache calls do.
+        """
+        if not self._use_redis():
             return None
         return self._primary.client.get_client(write=True)
 
@@ -170,15 +214,8 @@ class FailoverCache(BaseCache):
         fallback_args: tuple[Any, ...] | None = None,
         flush: bool = False,
     ) -> Any:
-        decision = self.breaker.allow()
         shared = self._shared
-        if decision == PROBE or (
-            decision == USE_PRIMARY and (shared.missed or shared.overflow)
-        ):
-            # Redis is back (or was only briefly unreachable): it must learn
-            # what it missed before this process reads it again.
-            decision = USE_PRIMARY if self._recover() else "fallback"
-        if decision == USE_PRIMARY:
+        if self._use_redis():
             try:
                 self._sync_epoch()
                 result = getattr(self._primary, op)(*args)
@@ -192,6 +229,23 @@ class FailoverCache(BaseCache):
         if flush:  # Redis could not be cleared: bump the namespace on recovery
             shared.overflow = True
         return getattr(self._fallback, op)(*(fallback_args or args))
+
+    def _use_redis(self) -> bool:
+        """Whether this call goes to Redis, probing and recovering first if due.
+
+        The one routing decision of every path (cache calls, ``redis()``): a
+        probe handed out by the breaker is always reported, so the breaker
+        never stays half-open.
+        """
+        decision = self.breaker.allow()
+        if decision is Decision.FALLBACK:
+            return False
+        shared = self._shared
+        if decision is Decision.PROBE or shared.missed or shared.overflow:
+            # Redis is back (or was only briefly unreachable): it must learn
+            # what it missed before this process reads it again.
+            return self._recover(probing=decision is Decision.PROBE)
+        return True
 
     def _sync_epoch(self) -> None:
         shared = self._shared
@@ -207,14 +261,14 @@ class FailoverCache(BaseCache):
         if self._primary.key_prefix != prefix:
             self._primary.key_prefix = prefix
 
-    def _recover(self) -> bool:
-        """Probe Redis; if it answers, replay what it missed, then close."""
+    def _recover(self, probing: bool) -> bool:
+        """Ping Redis; if it answers, replay what it missed, and close a probe."""
         shared = self._shared
         missed, overflow = shared.take()
         # After an outage (the breaker opened), other processes may have lost
         # invalidations too, and some of them may have exited since: only a
         # namespace bump guarantees that nothing cached before is served.
-        bump = overflow or self.breaker.state != CLOSED
+        bump = overflow or probing
         try:
             client = self._primary.client.get_client(write=True)
             client.ping()
@@ -230,19 +284,26 @@ class FailoverCache(BaseCache):
                 by_version.setdefault(version, []).append(key)
             for version, keys in by_version.items():
                 self._primary.delete_many(keys, version=version)
-        except REDIS_ERRORS as exc:
+        except BaseException as exc:
             with shared.lock:  # put back what could not be replayed
                 shared.missed.update(missed)
                 shared.overflow = shared.overflow or overflow
-            self.breaker.failure(exc)
-            return False
+            if isinstance(exc, REDIS_ERRORS):
+                self.breaker.failure(exc)
+                return False
+            if probing:  # not Redis's fault: let the next caller probe
+                self.breaker.give_back()
+            raise
         self._fallback.clear()
         logger.info(
             "cache %s: recovered; %s",
             self.name,
             "namespace bumped" if bump else f"{len(missed)} keys replayed",
         )
-        self.breaker.success()
+        if probing:
+            # Only a probe closes the breaker: a replayed DEL is allowed
+            # where writes are not (OOM), so it proves nothing more.
+            self.breaker.success()
         return True
 
     @staticmethod

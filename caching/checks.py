@@ -29,6 +29,7 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
     "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
     "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
+    "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
 }
 
 
