@@ -17,6 +17,7 @@ import atexit
 import functools
 import logging
 import pickle
+import random
 import threading
 import time
 import warnings
@@ -34,24 +35,54 @@ from django.core.cache.backends.locmem import LocMemCache
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import (
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+)
 from redis.retry import Retry
 
 from caching.breaker import CircuitBreaker, Decision
 from caching.conf import conf
+from caching.serializer import JunkValue
 
 logger = logging.getLogger(__name__)
 
 # The whole Redis error family (connection, timeout, OOM/BUSY/LOADING/READONLY
 # responses, invalid responses), never programming errors.
 REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, ConnectionInterrupted)
-# What unpickling an entry written by other code (or another release) raises.
-DECODE_ERRORS = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)
+# What decoding a value written by other code (or another release) raises;
+# with the default serializer, always JunkValue.
+DECODE_ERRORS = (
+    JunkValue,
+    pickle.UnpicklingError,
+    AttributeError,
+    ImportError,
+    EOFError,
+    ValueError,
+)
+# Cache calls that need memory: only their success proves writes work again
+# (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
+_ALLOCATING = frozenset({"add", "set", "set_many", "incr"})
 EPOCH_REFRESH = 1.0  # seconds between two reads of the namespace epoch
 DEFAULT_OPTIONS: dict[str, Any] = {
+    "SERIALIZER": "caching.serializer.SafePickleSerializer",
     "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
     "SOCKET_TIMEOUT": 0.25,  # seconds
 }
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether Redis refused a write it would have served as a read."""
+    current: BaseException | None = error
+    while current is not None:  # django-redis wraps redis-py's errors
+        if isinstance(current, OutOfMemoryError | ReadOnlyError) or (
+            isinstance(current, ResponseError) and str(current).startswith("MISCONF")
+        ):
+            return True
+        current = current.__cause__
+    return False
 
 
 def _no_retry() -> Retry:
@@ -220,9 +251,9 @@ class FailoverCache(BaseCache):
                 self._sync_epoch()
                 result = getattr(self._primary, op)(*args)
             except REDIS_ERRORS as exc:
-                self.breaker.failure(exc)
+                self.breaker.failure(exc, refused=_refused(exc))
             else:
-                self.breaker.success()
+                self.breaker.success(wrote=op in _ALLOCATING)
                 return result
         shared.fallback_serves += 1
         shared.remember(written, version)
@@ -251,8 +282,8 @@ class FailoverCache(BaseCache):
         shared = self._shared
         now = time.monotonic()
         if now - shared.epoch_read_at >= EPOCH_REFRESH:
-            raw = self._primary.client.get_client(write=True).get(self._epoch_key)
-            shared.epoch, shared.epoch_read_at = int(raw or 0), now
+            client = self._primary.client.get_client(write=True)
+            shared.epoch, shared.epoch_read_at = self._read_epoch(client), now
         prefix = (
             f"{self._base_prefix}:e{shared.epoch}"
             if shared.epoch
@@ -260,6 +291,18 @@ class FailoverCache(BaseCache):
         )
         if self._primary.key_prefix != prefix:
             self._primary.key_prefix = prefix
+
+    def _read_epoch(self, client: Any) -> int:
+        raw = client.get(self._epoch_key)
+        try:
+            return int(raw or 0)
+        except ValueError:
+            # Junk: start a namespace no entry belongs to (every process reads
+            # the same new value), rather than fail every call.
+            epoch = random.randrange(1 << 32, 1 << 62)
+            client.set(self._epoch_key, epoch, ex=conf.GROUP_TIMEOUT)
+            logger.warning("cache %s: junk namespace epoch %r replaced", self.name, raw)
+            return epoch
 
     def _recover(self, probing: bool) -> bool:
         """Ping Redis; if it answers, replay what it missed, and close a probe."""
@@ -289,7 +332,7 @@ class FailoverCache(BaseCache):
                 shared.missed.update(missed)
                 shared.overflow = shared.overflow or overflow
             if isinstance(exc, REDIS_ERRORS):
-                self.breaker.failure(exc)
+                self.breaker.failure(exc, refused=_refused(exc))
                 return False
             if probing:  # not Redis's fault: let the next caller probe
                 self.breaker.give_back()

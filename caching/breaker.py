@@ -1,6 +1,8 @@
 """A circuit breaker shared by every thread of a process.
 
-Closed: calls go to Redis and consecutive failures are counted. Open: calls go
+Closed: calls go to Redis and consecutive failures are counted (writes
+refused by a Redis that still answers reads are counted apart, so reads in
+between do not hide them). Open: calls go
 straight to the fallback. After a cooldown one caller (and only one) is handed
 the probe; success closes the breaker, failure reopens it with a doubled
 cooldown.
@@ -61,6 +63,9 @@ class CircuitBreaker:
         self.clock = clock
         self.state = State.CLOSED
         self.failures = 0
+        # Writes refused by a Redis that still serves reads (OOM under
+        # noeviction, READONLY on a demoted primary): reset by a write only.
+        self.refusals = 0
         self.cooldown = cooldown
         self.opened_at = 0.0
         self.probe_since = 0.0  # clock() when the current probe was handed out
@@ -91,24 +96,32 @@ class CircuitBreaker:
             return Decision.PROBE
         return Decision.PRIMARY if self.state is State.CLOSED else Decision.FALLBACK
 
-    def success(self) -> None:
-        if self.state is State.CLOSED and not self.failures:
+    def success(self, wrote: bool = True) -> None:
+        """Report a call that Redis served; ``wrote``: one that allocates memory."""
+        if self.state is State.CLOSED and not self.failures and not self.refusals:
             return
         with self._lock:
             self.failures = 0
+            if wrote:
+                self.refusals = 0
             if self.state is not State.CLOSED:
                 self.cooldown = self.base_cooldown
                 self._move(State.CLOSED, "probe succeeded")
 
-    def failure(self, error: BaseException) -> None:
+    def failure(self, error: BaseException, refused: bool = False) -> None:
+        """Report a Redis error; ``refused``: a write refused while reads work."""
         with self._lock:
             if self.state is State.HALF_OPEN:
                 self.cooldown = min(self.cooldown * 2, self.cooldown_max)
                 self._open(f"probe failed: {error!r}")
             elif self.state is State.CLOSED:
-                self.failures += 1
-                if self.failures >= self.threshold:
-                    self._open(f"{self.failures} consecutive errors, last {error!r}")
+                if refused:
+                    self.refusals += 1
+                else:
+                    self.failures += 1
+                count = max(self.failures, self.refusals)
+                if count >= self.threshold:
+                    self._open(f"{count} consecutive errors, last {error!r}")
 
     def give_back(self) -> None:
         """Return an unused probe: the next caller probes at once."""

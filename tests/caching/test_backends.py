@@ -367,7 +367,7 @@ def test_response_errors_fall_back_but_programming_errors_raise(
     raw.config_set("maxmemory", 1)  # every write now gets "OOM command not allowed"
     try:
         failover.set("k", "v")  # no exception: written to the fallback
-        assert failover.breaker.failures == 1
+        assert failover.breaker.refusals == 1
         # Redis still answers reads, so it stays the authority: the missed
         # write is replayed as a delete and the read is a miss, never stale.
         assert failover.get("k") is None
