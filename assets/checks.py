@@ -9,8 +9,9 @@ from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.core.checks import CheckMessage, Error
-from django.template import engines
+from django.template import TemplateDoesNotExist, engines
 from django.template.backends.django import DjangoTemplates
+from django.template.loader import get_template
 
 from assets import bundles
 from assets.conf import conf
@@ -34,6 +35,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         errors += _check_templates()
     errors += _check_numbers()
     errors += _check_compression()
+    errors += _check_dictionary()
     return errors
 
 
@@ -149,4 +151,53 @@ def _check_compression() -> list[CheckMessage]:
         )
     if conf.GZIP_LEVEL not in range(1, 10):
         errors.append(Error("ASSETS_GZIP_LEVEL must be 1 to 9.", id="assets.E007"))
+    if conf.ZSTD_LEVEL not in range(1, 20):
+        errors.append(
+            Error(
+                "ASSETS_ZSTD_LEVEL must be 1 to 19 for live responses.",
+                hint="Above 19 the window exceeds the 8 MB browsers accept; 3 to 6 is fast.",
+                id="assets.E008",
+            )
+        )
+    return errors
+
+
+def _check_dictionary() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    names = _raw("DICTIONARY_TEMPLATES")
+    if not isinstance(names, list | tuple) or not all(
+        isinstance(n, str) for n in names
+    ):
+        errors.append(
+            Error(
+                "ASSETS_DICTIONARY_TEMPLATES must be a list of template names.",
+                hint='e.g. ["blog/post.html"]; [] builds no dcz dictionary.',
+                id="assets.E009",
+            )
+        )
+    else:
+        for name in names:
+            try:
+                get_template(name)
+            except TemplateDoesNotExist:
+                errors.append(
+                    Error(
+                        f"ASSETS_DICTIONARY_TEMPLATES names a missing template: {name}",
+                        id="assets.E009",
+                    )
+                )
+    match = _raw("DICTIONARY_MATCH")
+    if not (
+        isinstance(match, str)
+        and match.startswith("/")
+        and match.isprintable()
+        and not set(match) & {'"', "\\"}
+    ):
+        errors.append(
+            Error(
+                "ASSETS_DICTIONARY_MATCH must be a URL pattern starting with /.",
+                hint='e.g. "/*" or "/posts/*", without quotes or backslashes.',
+                id="assets.E010",
+            )
+        )
     return errors
