@@ -47,7 +47,13 @@ from assets import dictionary
 from assets.codecs import BrotliEncoder, Encoder, GzipEncoder, ZstdEncoder
 from assets.conf import conf
 from assets.dictionary import DCZ, Dictionary, dcz_header
-from assets.negotiation import IDENTITY, choose_encoding, parse_byte_sequence
+from assets.negotiation import (
+    IDENTITY,
+    choose_encoding,
+    opaque,
+    parse_byte_sequence,
+    parse_etags,
+)
 
 SUPPORTED = ("br", "zstd", "gzip")
 DCZ_VARY = ("Accept-Encoding", "Available-Dictionary")
@@ -178,17 +184,22 @@ class CompressionMiddleware(MiddlewareMixin):
         validators = request.META.get("HTTP_IF_NONE_MATCH", "")
         if '-dcz"' in validators and request_dictionary(request) is not None:
             # The views know the plain ETag; the 304 gets the -dcz form back.
-            request.META["HTTP_IF_NONE_MATCH"] = validators.replace('-dcz"', '"')
-            request.assets_dcz_validators = True  # type: ignore[attr-defined]
+            plain = validators.replace('-dcz"', '"')
+            request.META["HTTP_IF_NONE_MATCH"] = plain
+            request.assets_dcz_validators = {  # type: ignore[attr-defined]
+                opaque(tag[:-5] + '"')
+                for tag in parse_etags(validators) or []
+                if tag.endswith('-dcz"')
+            }
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
-        if response.status_code == 304 and getattr(
-            request, "assets_dcz_validators", False
+        if response.status_code == 304 and opaque(response.get("ETag", "")) in getattr(
+            request, "assets_dcz_validators", ()
         ):
-            if response.has_header("ETag"):
-                response["ETag"] = dcz_etag(response["ETag"])
+            # It validates the client's dcz copy: the same ETag and Vary as its 200.
+            response["ETag"] = dcz_etag(response["ETag"])
             patch_vary_headers(response, DCZ_VARY)
             return response
         if skip(response):

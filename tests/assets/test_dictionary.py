@@ -288,6 +288,20 @@ def test_a_dcz_etag_gets_a_304_with_the_dcz_etag(found: Dictionary) -> None:
     assert response["Vary"] == "Accept-Encoding, Available-Dictionary"
 
 
+def test_only_the_tag_that_was_dcz_gets_the_dcz_form_back(found: Dictionary) -> None:
+    def view(request: Any) -> HttpResponseNotModified:
+        response = HttpResponseNotModified()
+        response["ETag"] = 'W/"br-copy"'  # matched the other tag
+        return response
+
+    request = RequestFactory().get(
+        "/", HTTP_IF_NONE_MATCH='W/"v1-dcz", W/"br-copy"', **held(found)
+    )
+    response = CompressionMiddleware(view)(request)
+    assert response["ETag"] == 'W/"br-copy"'
+    assert request.META["HTTP_IF_NONE_MATCH"] == 'W/"v1", W/"br-copy"'
+
+
 def test_a_dcz_etag_without_the_dictionary_is_left_alone(found: Dictionary) -> None:
     seen: list[str | None] = []
 
@@ -323,3 +337,37 @@ def test_post_pages_end_to_end(found: Dictionary) -> None:
     # A form page (CSRF token, cookie) is never dcz.
     login = client.get("/admin/login/", **held(found))
     assert login.get("Content-Encoding") != "dcz"
+
+
+def test_a_damaged_or_missing_dictionary_is_not_used(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    index = write(root)
+    assert index is not None
+    with override_settings(STATIC_ROOT=root):
+        dictionary.clear()
+        assert dictionary.current() is not None
+        (root / index["name"]).write_bytes(b"changed after the build")
+        dictionary.clear()
+        assert dictionary.current() is None
+        (root / "dictionary.json").write_text("{}")
+        dictionary.clear()
+        assert dictionary.current() is None
+    dictionary.clear()
+
+
+def test_an_encoder_for_another_dictionary_is_refused(found: Dictionary) -> None:
+    from assets.compression import make_encoder
+
+    with pytest.raises(ValueError, match="not the current dictionary"):
+        make_encoder("dcz:" + "00" * 32, secret=False)
+
+
+def test_compressed_variants_are_recognised(tmp_path: Path) -> None:
+    from assets.precompress import is_compressed_variant
+
+    (tmp_path / "a.css").write_text("a{}")
+    for suffix in (".zst", ".br", ".gz"):
+        assert is_compressed_variant(str(tmp_path / f"a.css{suffix}"))
+        assert is_compressed_variant(f"x.css{suffix}", {"x.css": object()})
+    assert not is_compressed_variant(str(tmp_path / "b.css.zst"))
+    assert not is_compressed_variant(str(tmp_path / "a.css"))
