@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.staticfiles import finders
 from django.core.checks import CheckMessage, Error
@@ -21,6 +21,34 @@ TAG_RE = re.compile(
     r"""\{%\s*(""" + "|".join(BUNDLE_TAGS) + r""")\s+(['"])([^'"]+)\2"""
 )
 COUNTS = ("LAZY_JS_TIMEOUT", "MAX_AGE", "IMMUTABLE_MAX_AGE", "COMPRESS_MIN_SIZE")
+LIVE = " for live responses"
+
+
+class _Level(NamedTuple):
+    setting: str
+    levels: range
+    scope: str
+    hint: str | None
+    id: str
+
+
+CODEC_LEVELS = (
+    _Level(
+        "BROTLI_QUALITY",
+        range(0, 10),
+        LIVE,
+        "Brotli 10 and 11 take hundreds of milliseconds per page; 4 or 5 is fast.",
+        id="assets.E006",
+    ),
+    _Level("GZIP_LEVEL", range(1, 10), "", None, id="assets.E007"),
+    _Level(
+        "ZSTD_LEVEL",
+        range(1, 20),
+        LIVE,
+        "Above 19 the window exceeds the 8 MB browsers accept; 3 to 6 is fast.",
+        id="assets.E008",
+    ),
+)
 
 
 def _raw(name: str) -> Any:
@@ -141,24 +169,15 @@ def _check_compression() -> list[CheckMessage]:
                 id="assets.E005",
             )
         )
-    if conf.BROTLI_QUALITY not in range(0, 10):
-        errors.append(
-            Error(
-                "ASSETS_BROTLI_QUALITY must be 0 to 9 for live responses.",
-                hint="Brotli 10 and 11 take hundreds of milliseconds per page; 4 or 5 is fast.",
-                id="assets.E006",
-            )
+    errors += [
+        Error(
+            f"ASSETS_{c.setting} must be {c.levels.start} to {c.levels.stop - 1}{c.scope}.",
+            hint=c.hint,
+            id=c.id,
         )
-    if conf.GZIP_LEVEL not in range(1, 10):
-        errors.append(Error("ASSETS_GZIP_LEVEL must be 1 to 9.", id="assets.E007"))
-    if conf.ZSTD_LEVEL not in range(1, 20):
-        errors.append(
-            Error(
-                "ASSETS_ZSTD_LEVEL must be 1 to 19 for live responses.",
-                hint="Above 19 the window exceeds the 8 MB browsers accept; 3 to 6 is fast.",
-                id="assets.E008",
-            )
-        )
+        for c in CODEC_LEVELS
+        if getattr(conf, c.setting) not in c.levels
+    ]
     return errors
 
 
