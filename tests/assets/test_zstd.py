@@ -116,3 +116,26 @@ def test_static_zstd_has_its_own_etag_and_304(prod: Path) -> None:
     other = get(url, accept_encoding="br", if_none_match=response["ETag"])
     assert other.status_code == 200
     assert other["Content-Encoding"] == "br"
+
+
+@pytest.mark.django_db
+def test_whitenoise_header_settings_still_apply(prod: Path) -> None:
+    from whitenoise.base import MissingFileError
+
+    from assets.middleware import StaticFilesMiddleware
+
+    def add_headers(headers: Any, path: str, url: str) -> None:
+        headers["X-Served-By"] = "assets"
+
+    with override_settings(
+        WHITENOISE_ALLOW_ALL_ORIGINS=False, WHITENOISE_ADD_HEADERS_FUNCTION=add_headers
+    ):
+        middleware = StaticFilesMiddleware(lambda request: None)
+        name = hashed(prod, "bundles/site.css")
+        served = middleware.get_static_file(str(prod / name), "/static/" + name)
+        headers = dict(served.select({"HTTP_ACCEPT_ENCODING": "zstd"})[1])
+        with pytest.raises(MissingFileError):
+            middleware.get_static_file(str(prod / "gone.css"), "/static/gone.css")
+    assert headers["X-Served-By"] == "assets"
+    assert headers["Content-Encoding"] == "zstd"
+    assert "Access-Control-Allow-Origin" not in headers
