@@ -65,6 +65,7 @@ DECODE_ERRORS = (
 # Cache calls that need memory: only their success proves writes work again
 # (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
 _ALLOCATING = frozenset({"add", "set", "set_many", "incr"})
+_MISSING = object()
 EPOCH_REFRESH = 1.0  # seconds between two reads of the namespace epoch
 DEFAULT_OPTIONS: dict[str, Any] = {
     "SERIALIZER": "caching.serializer.SafePickleSerializer",
@@ -375,15 +376,14 @@ class FailoverCache(BaseCache):
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
         self._validate(key, version)
-        return bool(
-            self._route(
-                "add",
-                (key, value, timeout, version),
-                [key],
-                version,
-                (key, value, self._fallback_timeout(timeout), version),
-            )
-        )
+        args = (key, value, timeout, version)
+        fallback_args = (key, value, self._fallback_timeout(timeout), version)
+        added = self._route("add", args, [key], version, fallback_args)
+        if not added and self.get(key, _MISSING, version) is _MISSING:
+            # What held the key was junk (get() deleted it) or just expired:
+            # an absent key, so the add goes ahead.
+            added = self._route("add", args, [key], version, fallback_args)
+        return bool(added)
 
     def _fallback_timeout(self, timeout: Any) -> Any:
         if timeout is DEFAULT_TIMEOUT:
@@ -435,17 +435,22 @@ class FailoverCache(BaseCache):
         try:
             result: dict[Any, Any] = self._route("get_many", (keys, version))
         except DECODE_ERRORS:
-            self.delete_many(keys, version=version)
-            return {}
+            # One junk value: read the keys one by one, so only junk is dropped.
+            found = {key: self.get(key, _MISSING, version) for key in keys}
+            return {key: value for key, value in found.items() if value is not _MISSING}
         return result
 
     def has_key(self, key: Any, version: Any = None) -> bool:
-        self._validate(key, version)
-        return bool(self._route("has_key", (key, version)))
+        # Not EXISTS: junk under the key is absent, as for get().
+        return self.get(key, _MISSING, version) is not _MISSING
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
         self._validate(key, version)
-        result: int = self._route("incr", (key, delta, version), [key], version)
+        try:
+            result: int = self._route("incr", (key, delta, version), [key], version)
+        except DECODE_ERRORS:
+            self.delete(key, version=version)
+            raise ValueError(f"Key {key!r} not found") from None  # junk is absent
         return result
 
     def decr(self, key: Any, delta: int = 1, version: Any = None) -> int:
