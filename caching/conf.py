@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_LOCK_WAIT": 5.0,  # seconds
     "CACHING_JITTER": 0.1,
     "CACHING_STATS_FLUSH_INTERVAL": 10.0,  # seconds
+    # None: derived from what a deploy changes (caching.release.default_release)
+    "CACHING_RELEASE": None,
 }
 
 
@@ -76,6 +78,16 @@ class Settings:
     @property
     def STATS_FLUSH_INTERVAL(self) -> float:
         return float(self._get("CACHING_STATS_FLUSH_INTERVAL"))
+
+    @property
+    def RELEASE(self) -> str:
+        """Part of every entry key and ETag: a new release never sees old entries."""
+        value = self._get("CACHING_RELEASE")
+        if value is None:
+            from caching.release import default_release
+
+            return default_release()
+        return str(value)
 
 
 conf = Settings()
