@@ -38,6 +38,7 @@ from redis.retry import Retry
 
 from caching.breaker import CLOSED, PROBE, USE_PRIMARY, CircuitBreaker
 from caching.conf import conf
+from caching.keys import EPOCH_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class FailoverCache(BaseCache):
         self._primary = RedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{self.key_prefix}"
         self._shared = _shared_state(self.name)
-        self._epoch_key = f"{self._base_prefix}:caching:epoch"
+        self._epoch_key = f"{self._base_prefix}:{EPOCH_KEY}"
         self._fallback = _Fallback(
             f"caching-fallback|{self.name}",
             {
