@@ -3,7 +3,7 @@
 List it where ``GZipMiddleware`` was: below WhiteNoise (static files are
 precompressed and answered before this runs) and *above*
 ``ConditionalGetMiddleware``, so ConditionalGet hashes the uncompressed body
-(a stable ETag) and this middleware only weakens it.
+(a stable ETag) and this middleware only weakens it (system check ``assets.E009``).
 
 Listed below ``caching.middleware.ResponseCacheMiddleware``, its output is
 what the response cache stores (one body per coding), so a cache hit is

@@ -100,3 +100,36 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
 )
 def test_bad_values(setting: str, value: Any, error: str) -> None:
     assert ids(**{setting: value}) == [error]
+
+
+SECURITY = "django.middleware.security.SecurityMiddleware"
+STATIC = "assets.middleware.StaticFilesMiddleware"
+COMPRESSION = "assets.compression.CompressionMiddleware"
+CONDITIONAL = "django.middleware.http.ConditionalGetMiddleware"
+
+
+@pytest.mark.parametrize(
+    ("middleware", "expected"),
+    [
+        ([SECURITY, STATIC, COMPRESSION, CONDITIONAL], []),
+        ([STATIC, SECURITY, COMPRESSION, CONDITIONAL], ["assets.E008"]),
+        ([SECURITY, COMPRESSION, STATIC, CONDITIONAL], ["assets.E008"]),
+        ([SECURITY, STATIC, CONDITIONAL, COMPRESSION], ["assets.E009"]),
+        ([COMPRESSION], []),  # only what is listed is ordered
+    ],
+)
+def test_middleware_order(middleware: list[str], expected: list[str]) -> None:
+    from assets.checks import check_middleware
+
+    with override_settings(MIDDLEWARE=middleware):
+        assert [m.id for m in check_middleware()] == expected
+
+
+def test_middleware_order_check_is_registered(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != CONDITIONAL] + [
+        CONDITIONAL
+    ]
+    call_command("check")  # ConditionalGet last is fine
+    settings.MIDDLEWARE = [CONDITIONAL, *settings.MIDDLEWARE[:-1]]
+    with pytest.raises(SystemCheckError, match="assets.E009"):
+        call_command("check")
