@@ -33,7 +33,6 @@ registry: dict[str, CachedFunction[Any, Any]] = {}
 # Cache calls of async functions run in a thread; waits are polled from the loop.
 _plan_async = sync_to_async(entries.plan)
 _poll_async = sync_to_async(entries.poll)
-_finish_async = sync_to_async(entries.finish)
 _abandon_async = sync_to_async(entries.abandon)
 
 
@@ -128,9 +127,6 @@ class CachedFunction(Generic[P, R]):
         stats.record(self.name, "hits" if plan.status == HIT else "stale")
         return True
 
-    def _storable(self, value: Any) -> bool:
-        return self.cache_if is None or self.cache_if(value)
-
     def _computed(self, started: float) -> None:
         stats.record(self.name, "compute_ms", (time.perf_counter() - started) * 1000)
 
@@ -165,16 +161,19 @@ class CachedFunction(Generic[P, R]):
         finally:
             self._computed(started)
         if plan is not None:
-            entries.finish(
-                backend,
-                key,
-                plan,
-                value,
-                timeout=self.timeout,
-                stale_timeout=self.stale_timeout,
-                store=self._storable(value),
-            )
+            self._store(backend, key, plan, value)
         return value
+
+    def _store(self, backend: Any, key: str, plan: Plan, value: Any) -> None:
+        entries.finish(
+            backend,
+            key,
+            plan,
+            value,
+            timeout=self.timeout,
+            stale_timeout=self.stale_timeout,
+            store=self.cache_if is None or self.cache_if(value),
+        )
 
     # -- async driver: cache calls in threads, the function on the loop ----
 
@@ -213,15 +212,7 @@ class CachedFunction(Generic[P, R]):
         finally:
             self._computed(started)
         if plan is not None:
-            await _finish_async(
-                backend,
-                key,
-                plan,
-                value,
-                timeout=self.timeout,
-                stale_timeout=self.stale_timeout,
-                store=self._storable(value),
-            )
+            await sync_to_async(self._store)(backend, key, plan, value)
         return value
 
 

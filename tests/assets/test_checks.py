@@ -10,7 +10,14 @@ from django.template import TemplateDoesNotExist
 from django.template.backends.base import BaseEngine
 from django.test import override_settings
 
-from assets.checks import check_settings
+from assets.checks import (
+    COMPRESSION,
+    CONDITIONAL_GET,
+    SECURITY,
+    STATIC_FILES,
+    check_middleware,
+    check_settings,
+)
 
 
 class OtherEngine(BaseEngine):
@@ -102,10 +109,7 @@ def test_bad_values(setting: str, value: Any, error: str) -> None:
     assert ids(**{setting: value}) == [error]
 
 
-SECURITY = "django.middleware.security.SecurityMiddleware"
-STATIC = "assets.middleware.StaticFilesMiddleware"
-COMPRESSION = "assets.compression.CompressionMiddleware"
-CONDITIONAL = "django.middleware.http.ConditionalGetMiddleware"
+STATIC, CONDITIONAL = STATIC_FILES, CONDITIONAL_GET
 
 
 @pytest.mark.parametrize(
@@ -119,8 +123,6 @@ CONDITIONAL = "django.middleware.http.ConditionalGetMiddleware"
     ],
 )
 def test_middleware_order(middleware: list[str], expected: list[str]) -> None:
-    from assets.checks import check_middleware
-
     with override_settings(MIDDLEWARE=middleware):
         assert [m.id for m in check_middleware()] == expected
 

@@ -24,7 +24,7 @@ from caching import http
 from caching.http import cache_response, conditional, etag_matches, policy_of
 from caching.invalidation import invalidate_group
 from caching.keys import DONE_SUFFIX
-from caching.middleware import handle
+from caching.middleware import Exchange, handle
 from perfsite.models import Post
 from tests.caching.conftest import run_async
 from tests.perfsite.factories import make_post
@@ -393,3 +393,23 @@ def test_hosts_and_the_views_own_cache_control_are_kept_apart() -> None:
     hit = get(view, HTTP_HOST="b.example")
     assert hit.content == b"b.example"
     assert get(view, HTTP_HOST="b.example")["Cache-Control"] == "public, max-age=30"
+
+
+def test_an_expired_response_is_served_while_one_request_renders_it(
+    wall: Any,
+) -> None:
+    from caching.keys import lock_key
+
+    inner = Counter(lambda request: HttpResponse(f"render {inner.calls}"))
+    view = cache_response(10, groups=["g14"], stale_timeout=60)(inner)
+    first = get(view)
+    wall.now += 30  # past the fresh time, within the stale window
+    exchange = Exchange.open(rf.get("/x"), policy_of(view))
+    assert exchange is not None
+    caches["default"].add(lock_key(exchange.key), "someone", 30)
+    assert get(view).content == b"render 1"  # stale, someone else renders
+    caches["default"].delete(lock_key(exchange.key))
+    assert get(view).content == b"render 2"  # this request renders
+    assert get(view).content == b"render 2"
+    assert get(view)["ETag"] == first["ETag"]  # same versions, same tag
+    assert inner.calls == 2
