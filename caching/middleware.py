@@ -45,8 +45,8 @@ from caching.http import (
     SAFE_METHODS,
     Policy,
     cache_host,
+    declared_query,
     etag_matches,
-    filter_query,
     has_credentials,
     make_etag,
     policy_of,
@@ -72,7 +72,10 @@ class Exchange:
         kwargs: dict[str, Any],
     ) -> None:
         self.request, self.policy = request, policy
-        query = filter_query(request, policy)
+        # The key's query; the view itself is shown the same reduced query by
+        # its decorator, while the middleware below still sees the whole URL
+        # (``?profile=1`` for the profiling middleware, say).
+        query = declared_query(request, policy.query)
         user = getattr(request, "user", None) if policy.per_user else None
         token = request_token(
             policy,
@@ -216,9 +219,7 @@ def handle(
     """The whole cache logic for one request whose route is known."""
     if policy is not None:
         exchange = Exchange.open(request, policy, args, kwargs)
-        if exchange is None:
-            filter_query(request, policy)  # the same reduced query for every caller
-        else:
+        if exchange is not None:
             early = exchange.begin()
             if early is not None:
                 return early
@@ -241,7 +242,6 @@ class ResponseCacheMiddleware:
             return self.get_response(request)
         policy = policy_of(match.func)
         if policy is not None and policy.per_user:
-            filter_query(request, policy)
             policy = None  # needs request.user: see process_view
         return handle(request, policy, self.get_response, match.args, match.kwargs)
 
