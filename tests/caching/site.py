@@ -44,7 +44,15 @@ def page(request: HttpRequest) -> HttpResponse:
     return render(request, "t_page.html")
 
 
+@require_safe
+@cache_response(60, groups=["t-user"], per_user=True)
+def mine(request: HttpRequest) -> HttpResponse:
+    renders.append("mine")
+    return HttpResponse(f"hello {request.user.username}")
+
+
 urlpatterns = [
+    path("t/mine/", mine),
     path("t/session/", writes_session),
     path("t/language/", language),
     path("t/host/<int:pk>/", host),

@@ -107,6 +107,7 @@ def test_a_304_costs_no_more_than_a_hit(
     failover: Any, redis: RedisServer, settings: Any, quiet_stats: None
 ) -> None:
     settings.ROOT_URLCONF = "tests.caching.site"
+    site.renders.clear()
     client = Client()
     first = client.get("/t/host/9/")
     with monitored(redis.url) as hit:
@@ -190,3 +191,19 @@ def test_lookup_of_versions_only(locmem: Any) -> None:
     found = entries.lookup(caches["default"], None, ["g-only"])
     assert found.status == entries.MISS and len(found.versions) == 1
     assert entries.lookup(caches["default"], None, ["g-only"]) == found
+
+
+def test_row_groups_and_junk_group_versions(locmem: Any) -> None:
+    from caching.keys import group_key
+    from caching.versions import bump, row_group
+    from perfsite.models import Post
+
+    assert row_group(Post, 5) == "row:perfsite.post:i5"
+    assert row_group("perfsite.Post", "5") == "row:perfsite.post:s1:5"
+    locmem.set(group_key("junk-group"), "not a number")
+    (version,) = group_versions(["junk-group"]).values()
+    assert type(version) is int
+    assert group_versions(["junk-group"]) == {"junk-group": version}
+    bump([])  # nothing to bump: no write
+    bump(["junk-group"])
+    assert group_versions(["junk-group"]) != {"junk-group": version}

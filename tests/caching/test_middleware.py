@@ -167,3 +167,44 @@ def test_undeclared_parameters_are_filtered_for_callers_with_credentials(
     assert b"{'page': ['1']}" in response.content
     assert "public" not in response.get("Cache-Control", "")
     assert entries(stack) == []
+
+
+def test_per_user_pages_are_kept_per_user_after_authentication(stack: Any) -> None:
+    from django.contrib.auth.models import User
+
+    alice, bob = Client(), Client()
+    alice.force_login(User.objects.create_user("alice"))
+    bob.force_login(User.objects.create_user("bob"))
+    first = alice.get("/t/mine/")
+    assert first.content == b"hello alice"
+    assert alice.get("/t/mine/").content == b"hello alice"
+    assert bob.get("/t/mine/").content == b"hello bob"
+    assert first["Cache-Control"] == "private, max-age=0"
+    assert alice.get("/t/mine/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert site.renders == ["mine", "mine"]
+
+
+def test_urls_without_a_policy_and_unknown_urls_pass_through(stack: Any) -> None:
+    client = Client()
+    assert client.get("/no/such/page/").status_code == 404
+    assert client.get("/api/health").status_code == 200
+    assert entries(stack) == []
+
+
+def test_an_unreachable_plain_redis_serves_every_request_rendered(
+    stack: Any, settings: Any, redis: RedisServer
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis.url,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    redis.stop()
+    client = Client()
+    for _ in range(2):
+        response = client.get("/t/host/8/")
+        assert response.status_code == 200
+        assert response.content.startswith(b"testserver 8")
+    assert site.renders == ["host", "host"]
