@@ -207,3 +207,21 @@ def test_row_groups_and_junk_group_versions(locmem: Any) -> None:
     bump([])  # nothing to bump: no write
     bump(["junk-group"])
     assert group_versions(["junk-group"]) != {"junk-group": version}
+
+
+def test_the_lock_leaves_the_breakers_probe_to_the_cache_api(
+    failover: Any, redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    breaker = failover.breaker
+    redis.stop()
+    for _ in range(5):
+        failover.get("x")  # open the breaker
+    assert breaker.state == "open"
+    redis.start()
+    now = breaker.clock() + breaker.cooldown + 1
+    monkeypatch.setattr(breaker, "clock", lambda: now)  # the cooldown is over
+    claim = locks.acquire(failover, "cr:test:probe")  # probes through add()
+    assert claim.token is not None
+    assert breaker.state == "closed"
+    locks.release(failover, "cr:test:probe", claim.token, stored=False)
+    assert not locks.held(failover, "cr:test:probe")
