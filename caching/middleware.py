@@ -23,7 +23,6 @@ after authentication, with the same engine.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,7 +54,6 @@ from caching.http import (
 from caching.invalidation import dirty_groups
 from caching.responses import Stored, accept_token, add_variant, shareable
 
-logger = logging.getLogger(__name__)
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 _EXCHANGE = "_caching_exchange"  # the request attribute an open exchange sits on
 
