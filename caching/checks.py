@@ -29,6 +29,7 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
     "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
     "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
+    "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
 }
 
 
@@ -119,7 +120,7 @@ def check_release(**kwargs: Any) -> list[CheckMessage]:
                 "CACHING_RELEASE must be 1-64 printable characters, no spaces.",
                 hint=f"Got {value!r}; None derives it from the static manifest, "
                 "the installed versions and the templates.",
-                id="caching.E014",
+                id="caching.E015",
             )
         ]
     return []
@@ -150,7 +151,7 @@ _BELOW = (
 
 
 def check_middleware(**kwargs: Any) -> list[CheckMessage]:
-    """The response cache's place in ``MIDDLEWARE`` (ids caching.E015, W002)."""
+    """The response cache's place in ``MIDDLEWARE`` (ids caching.E016, W002)."""
     from caching.http import registered_policies
 
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
@@ -179,6 +180,6 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
             hint=f"Put it right under {', '.join(_ABOVE[:1])} and the static "
             f"files middleware, above {', '.join(misplaced)}: it must judge "
             "the response they finish and answer before they run.",
-            id="caching.E015",
+            id="caching.E016",
         )
     ]

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_LOCK_WAIT": 5.0,  # seconds
     "CACHING_JITTER": 0.1,
     "CACHING_STATS_FLUSH_INTERVAL": 10.0,  # seconds
+    "CACHING_EXIT_WAIT": 5.0,  # seconds
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
 }
@@ -78,6 +79,11 @@ class Settings:
     @property
     def STATS_FLUSH_INTERVAL(self) -> float:
         return float(self._get("CACHING_STATS_FLUSH_INTERVAL"))
+
+    @property
+    def EXIT_WAIT(self) -> float:
+        """Seconds an exiting process keeps trying to deliver missed writes."""
+        return float(self._get("CACHING_EXIT_WAIT"))
 
     @property
     def RELEASE(self) -> str:

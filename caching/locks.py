@@ -23,7 +23,6 @@ import secrets
 from typing import Any, NamedTuple
 
 from caching.backends import REDIS_ERRORS
-from caching.breaker import CLOSED
 from caching.conf import conf
 from caching.keys import done_key, lock_key
 
@@ -48,11 +47,9 @@ class Claim(NamedTuple):
 
 def _redis(backend: Any) -> Any:
     """The primary's redis-py client, or None to use the cache API."""
-    breaker = getattr(backend, "breaker", None)  # FailoverCache
-    if breaker is not None:
-        # Only while closed: redis() asks the breaker, and once its cooldown is
-        # over that would take the one probe, which the cache API must make.
-        return backend.redis() if breaker.state == CLOSED else None
+    get_client = getattr(backend, "redis", None)  # FailoverCache: routes (and
+    if callable(get_client):  # probes) like any of its calls; None: fallback
+        return get_client()
     client = getattr(backend, "client", None)  # django-redis
     if client is not None and hasattr(client, "get_client"):
         return client.get_client(write=True)

@@ -1,7 +1,7 @@
 """``ResponseCacheMiddleware``: the edge response cache.
 
 List it right under ``SecurityMiddleware`` and the static files middleware
-(system check ``caching.E015`` enforces this). For a GET or HEAD without
+(system check ``caching.E016`` enforces this). For a GET or HEAD without
 credentials (no session or messages cookie, no ``Authorization``) to a view
 that declared a policy with ``cache_response``/``conditional``, it answers a
 stored response or a 304 *before* sessions, authentication, CSRF, messages,

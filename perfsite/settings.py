@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "perfsite",
 ]
 
-# Order matters (see README "Middleware order"; system checks caching.E015
+# Order matters (see README "Middleware order"; system checks caching.E016
 # and caching.W002 enforce the response cache's place):
 # - The response cache comes right under the static files: hits and 304s are
 #   answered before sessions, CSRF, auth and the view run, and what it stores

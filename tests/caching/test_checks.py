@@ -41,6 +41,7 @@ def test_defaults_pass() -> None:
         ("CACHING_STATS_FLUSH_INTERVAL", "10", "caching.E011"),
         ("CACHING_JITTER", 1.0, "caching.E012"),
         ("CACHING_BREAKER_COOLDOWN_MAX", 0.5, "caching.E013"),
+        ("CACHING_EXIT_WAIT", -1, "caching.E014"),
     ],
 )
 def test_bad_settings(setting: str, value: Any, check_id: str) -> None:
@@ -79,11 +80,11 @@ def test_reachable_redis_passes(redis: RedisServer) -> None:
     [
         (None, []),
         ("2026.12.1-a1b2c3", []),
-        ("", ["caching.E014"]),
-        ("has space", ["caching.E014"]),
-        ("x" * 65, ["caching.E014"]),
-        (12, ["caching.E014"]),
-        ("tab\there", ["caching.E014"]),
+        ("", ["caching.E015"]),
+        ("has space", ["caching.E015"]),
+        ("x" * 65, ["caching.E015"]),
+        (12, ["caching.E015"]),
+        ("tab\there", ["caching.E015"]),
     ],
 )
 def test_release_setting(value: Any, check_id: list[str]) -> None:
@@ -102,9 +103,9 @@ COMPRESSION = "assets.compression.CompressionMiddleware"
     ("middleware", "check_id"),
     [
         ([SECURITY, STATIC, CACHE, COMPRESSION, SESSIONS], []),
-        ([CACHE, SECURITY, STATIC, SESSIONS], ["caching.E015"]),  # above security
-        ([SECURITY, STATIC, SESSIONS, CACHE], ["caching.E015"]),  # below sessions
-        ([SECURITY, COMPRESSION, CACHE, SESSIONS], ["caching.E015"]),
+        ([CACHE, SECURITY, STATIC, SESSIONS], ["caching.E016"]),  # above security
+        ([SECURITY, STATIC, SESSIONS, CACHE], ["caching.E016"]),  # below sessions
+        ([SECURITY, COMPRESSION, CACHE, SESSIONS], ["caching.E016"]),
         ([SECURITY, STATIC, SESSIONS], ["caching.W002"]),  # the demo's views exist
     ],
 )
@@ -112,7 +113,7 @@ def test_middleware_order(middleware: list[str], check_id: list[str]) -> None:
     with override_settings(MIDDLEWARE=middleware):
         messages = check_middleware()
     assert ids(messages) == check_id
-    if check_id == ["caching.E015"]:
+    if check_id == ["caching.E016"]:
         assert "ResponseCacheMiddleware" in messages[0].msg
 
 
@@ -122,6 +123,6 @@ def test_the_order_check_is_registered() -> None:
     assert check_middleware() == []  # the site's own order
     with (
         override_settings(MIDDLEWARE=[SESSIONS, CACHE]),
-        pytest.raises(SystemCheckError, match="caching.E015"),
+        pytest.raises(SystemCheckError, match="caching.E016"),
     ):
         call_command("check")

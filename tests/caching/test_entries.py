@@ -209,7 +209,7 @@ def test_row_groups_and_junk_group_versions(locmem: Any) -> None:
     assert group_versions(["junk-group"]) != {"junk-group": version}
 
 
-def test_the_lock_leaves_the_breakers_probe_to_the_cache_api(
+def test_a_lock_taken_after_an_outage_probes_and_closes_the_breaker(
     failover: Any, redis: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     breaker = failover.breaker
@@ -220,7 +220,7 @@ def test_the_lock_leaves_the_breakers_probe_to_the_cache_api(
     redis.start()
     now = breaker.clock() + breaker.cooldown + 1
     monkeypatch.setattr(breaker, "clock", lambda: now)  # the cooldown is over
-    claim = locks.acquire(failover, "cr:test:probe")  # probes through add()
+    claim = locks.acquire(failover, "cr:test:probe")  # this call probes
     assert claim.token is not None
     assert breaker.state == "closed"
     locks.release(failover, "cr:test:probe", claim.token, stored=False)

@@ -60,6 +60,11 @@ def handle(command: str, args: list[str]) -> dict[str, Any]:
         return {"id": post.pk}
     if command == "popular":
         return {"titles": [p["title"] for p in popular_posts(5)]}
+    if command == "delete":
+        cache = caches["default"]
+        for key in args:
+            cache.delete(key)
+        return {"state": cache.breaker.state, "missed": cache.health()["missed"]}
     if command == "touch":
         cache = caches["default"]
         cache.get("touch")
@@ -72,6 +77,7 @@ def main() -> None:
     for line in sys.stdin:
         command, *args = line.split()
         print(json.dumps(handle(command, args)), flush=True)
+    print(json.dumps({"exiting": True}), flush=True)  # the exit handlers run next
 
 
 if __name__ == "__main__":
