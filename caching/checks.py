@@ -64,7 +64,9 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id="caching.E012",
                 )
             )
-        cooldown = getattr(settings, "CACHING_BREAKER_COOLDOWN", 1.0)
+        cooldown = getattr(
+            settings, "CACHING_BREAKER_COOLDOWN", DEFAULTS["CACHING_BREAKER_COOLDOWN"]
+        )
         cooldown_max = getattr(
             settings,
             "CACHING_BREAKER_COOLDOWN_MAX",

@@ -10,10 +10,11 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_FALLBACK_TIMEOUT": 30,  # seconds
     "CACHING_FALLBACK_MAX_ENTRIES": 1000,
     "CACHING_BREAKER_THRESHOLD": 3,
-    "CACHING_BREAKER_COOLDOWN": 1.0,  # seconds
-    # seconds; also how long a process may keep serving its fallback after
-    # Redis is back, so kept short: one failed probe every 5 s is cheap.
-    "CACHING_BREAKER_COOLDOWN_MAX": 5.0,
+    "CACHING_BREAKER_COOLDOWN": 0.25,  # seconds
+    # seconds; also how long a process may keep serving its fallback (blind
+    # to other processes' edits) after Redis is back, so kept short: a failed
+    # probe is a refused connection, or one call's socket timeout.
+    "CACHING_BREAKER_COOLDOWN_MAX": 1.0,
     "CACHING_REPLAY_LIMIT": 1000,
     "CACHING_GROUP_TIMEOUT": 30 * 24 * 60 * 60,  # seconds
     "CACHING_LOCK_TIMEOUT": 30.0,  # seconds
