@@ -77,9 +77,14 @@ def shareable(
 
 
 def accept_token(request: HttpRequest) -> str:
-    """``Accept-Encoding`` in a canonical form: order, case and spaces ignored."""
+    """What picks the coding: ``Accept-Encoding`` in a canonical form (order,
+    case and spaces ignored) and any ``Available-Dictionary`` (RFC 9842), so a
+    client that holds a dictionary never shares a variant with one that does
+    not. (Dictionary-compressed responses vary on it and are not stored.)"""
     header = request.META.get("HTTP_ACCEPT_ENCODING", "")
-    return ",".join(sorted(_tokens(header.replace(" ", ""))))
+    token = ",".join(sorted(_tokens(header.replace(" ", ""))))
+    dictionary = request.META.get("HTTP_AVAILABLE_DICTIONARY")
+    return token if dictionary is None else f"{token}|{dictionary.strip()}"
 
 
 class Stored(NamedTuple):
