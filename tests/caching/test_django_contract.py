@@ -23,7 +23,7 @@ from tests.support.services import RedisServer, missing
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 try:
-    from cache.tests import (  # type: ignore[import-not-found]
+    from cache.tests import (
         BaseCacheTests,
         caches_setting_for_tests,
     )
