@@ -220,3 +220,46 @@ def _check_dictionary() -> list[CheckMessage]:
             )
         )
     return errors
+
+
+SECURITY = "django.middleware.security.SecurityMiddleware"
+STATIC_FILES = "assets.middleware.StaticFilesMiddleware"
+COMPRESSION = "assets.compression.CompressionMiddleware"
+CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
+
+
+def _after(middleware: list[str], first: str, later: str) -> bool:
+    """False when both are listed and ``later`` comes first."""
+    if first in middleware and later in middleware:
+        return middleware.index(first) < middleware.index(later)
+    return True
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """The order the assets middleware needs in ``MIDDLEWARE``."""
+    from django.conf import settings
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    errors: list[CheckMessage] = []
+    if not (
+        _after(middleware, SECURITY, STATIC_FILES)
+        and _after(middleware, STATIC_FILES, COMPRESSION)
+    ):
+        errors.append(
+            Error(
+                "StaticFilesMiddleware must come right after SecurityMiddleware.",
+                hint="Above CompressionMiddleware: static files keep their "
+                "precompressed variants and Range requests work.",
+                id="assets.E011",
+            )
+        )
+    if not _after(middleware, COMPRESSION, CONDITIONAL_GET):
+        errors.append(
+            Error(
+                "CompressionMiddleware must be listed before ConditionalGet.",
+                hint="ConditionalGetMiddleware then hashes the uncompressed "
+                "body, a stable ETag, and repeated GETs get 304s.",
+                id="assets.E012",
+            )
+        )
+    return errors

@@ -3,12 +3,11 @@
 List it where ``GZipMiddleware`` was: below WhiteNoise (static files are
 precompressed and answered before this runs) and *above*
 ``ConditionalGetMiddleware``, so ConditionalGet hashes the uncompressed body
-(a stable ETag) and this middleware only weakens it.
+(a stable ETag) and this middleware only weakens it (system check ``assets.E012``).
 
-A response whose body is known to be the same as an earlier one sets
-``response.compressed_cache_key`` (``caching.http`` does, with the ETag of a
-stored response): its compressed bytes are then reused from a small
-in-process cache instead of compressed again.
+Listed below ``caching.middleware.ResponseCacheMiddleware``, its output is
+what the response cache stores (one body per coding), so a cache hit is
+never compressed again.
 
 BREACH: a response that can carry a secret (it sets a cookie, varies on
 ``Cookie``/``Authorization`` or is ``private``/``no-store``) is never sent as
@@ -29,15 +28,13 @@ README): ``negotiate(request, response)`` names the variant a request gets
 (``identity``, ``gzip``, ``br``, ``zstd`` or ``dcz:<sha-256 hex>``), the same
 name this middleware leaves on ``response.assets_variant``; a stored
 response's bytes under that name can be replayed to any request ``negotiate``
-gives the same name. ``compressed_cache_key`` reuse is keyed by that name too.
+gives the same name.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
@@ -62,35 +59,6 @@ COMPRESSIBLE_RE = re.compile(
     r"[\w.-]+\+(json|xml))|image/svg\+xml)\s*(;|$)",
     re.IGNORECASE,
 )
-
-
-REUSE_ENTRIES = 256  # compressed bodies kept per process, most recently used
-
-
-class _Reuse:
-    """A small LRU of compressed bodies by (body key, coding)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[Hashable, str], bytes] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Hashable, str]) -> bytes | None:
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[Hashable, str], body: bytes) -> None:
-        with self.lock:
-            self.entries[key] = body
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-reuse = _Reuse(REUSE_ENTRIES)
 
 
 def is_compressible(content_type: str) -> bool:
@@ -218,7 +186,7 @@ class CompressionMiddleware(MiddlewareMixin):
         if isinstance(response, StreamingHttpResponse):
             stream(response, make_encoder(variant, secret))
         else:
-            compressed = compress(response, content, variant, secret)
+            compressed = make_encoder(variant, secret).compress(content)
             if len(compressed) >= len(content):
                 return response
             response.content = compressed  # type: ignore[attr-defined]
@@ -233,19 +201,6 @@ class CompressionMiddleware(MiddlewareMixin):
             weaken_etag(response)
         response["Content-Encoding"] = coding
         return response
-
-
-def compress(
-    response: HttpResponseBase, content: bytes, variant: str, secret: bool
-) -> bytes:
-    key = getattr(response, "compressed_cache_key", None)
-    if key is None or secret:  # padded bodies must differ every time
-        return make_encoder(variant, secret).compress(content)
-    found = reuse.get((key, variant))
-    if found is None:
-        found = make_encoder(variant, secret).compress(content)
-        reuse.put((key, variant), found)
-    return found
 
 
 def stream(response: StreamingHttpResponse, encoder: Encoder) -> None:

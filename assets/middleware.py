@@ -1,7 +1,8 @@
 """``StaticFilesMiddleware``: whitenoise with perfsite's caching and negotiation.
 
 A drop-in replacement for ``whitenoise.middleware.WhiteNoiseMiddleware``, in
-the same place (right after ``SecurityMiddleware``):
+the same place (right after ``SecurityMiddleware``; system check
+``assets.E011``):
 
 - every file whose name carries its content hash (anything in Django's
   manifest, bundles included) is ``public, max-age=31536000, immutable``; any

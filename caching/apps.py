@@ -12,10 +12,18 @@ class CachingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caching.checks import check_redis, check_settings
+        from caching import release  # noqa: F401  (connects its setting_changed reset)
+        from caching.checks import (
+            check_middleware,
+            check_redis,
+            check_release,
+            check_settings,
+        )
         from caching.invalidation import connect_pending
 
         checks.register(check_settings)
+        checks.register(check_release)
+        checks.register(check_middleware)
         checks.register(check_redis, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()

@@ -45,6 +45,7 @@ from redis.retry import Retry
 
 from caching.breaker import CircuitBreaker, Decision
 from caching.conf import conf
+from caching.keys import EPOCH_KEY
 from caching.serializer import JunkValue
 
 logger = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class FailoverCache(BaseCache):
         self.name = f"{server!r}|{self.key_prefix}"
         self._shared = _shared_state(self.name)
         self._shared.owner = self
-        self._epoch_key = f"{self._base_prefix}:caching:epoch"
+        self._epoch_key = f"{self._base_prefix}:{EPOCH_KEY}"
         self._fallback = _Fallback(
             f"caching-fallback|{self.name}",
             {

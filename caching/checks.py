@@ -104,3 +104,84 @@ def check_redis(**kwargs: Any) -> list[CheckMessage]:
                 )
             )
     return warnings
+
+
+def check_release(**kwargs: Any) -> list[CheckMessage]:
+    value = getattr(settings, "CACHING_RELEASE", None)
+    if value is None:
+        return []
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 64
+        or not value.isprintable()
+        or any(c.isspace() for c in value)
+    ):
+        return [
+            Error(
+                "CACHING_RELEASE must be 1-64 printable characters, no spaces.",
+                hint=f"Got {value!r}; None derives it from the static manifest, "
+                "the installed versions and the templates.",
+                id="caching.E015",
+            )
+        ]
+    return []
+
+
+RESPONSE_CACHE = "caching.middleware.ResponseCacheMiddleware"
+# What may sit above the response cache: nothing that sets cookies, varies,
+# compresses or needs the view.
+_ABOVE = (
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "assets.middleware.StaticFilesMiddleware",
+)
+# What must sit below it, because it changes what the cache would store or
+# must run for every response: judged on the final response, these are seen.
+_BELOW = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "assets.compression.CompressionMiddleware",
+)
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """The response cache's place in ``MIDDLEWARE`` (ids caching.E016, W002)."""
+    from caching.http import registered_policies
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if RESPONSE_CACHE not in middleware:
+        if not registered_policies():
+            return []
+        return [
+            Warning(
+                f"Views use cache_response or conditional but {RESPONSE_CACHE} "
+                "is not in MIDDLEWARE.",
+                hint="Without it they only filter their query: nothing is "
+                "stored and no 304 is sent. Add it right under "
+                "SecurityMiddleware and the static files middleware.",
+                id="caching.W002",
+            )
+        ]
+    position = middleware.index(RESPONSE_CACHE)
+    misplaced = [m for m in middleware[:position] if m in _BELOW] + [
+        m for m in middleware[position + 1 :] if m in _ABOVE
+    ]
+    if not misplaced:
+        return []
+    return [
+        Error(
+            f"{RESPONSE_CACHE} is misplaced in MIDDLEWARE.",
+            hint=f"Put it right under {', '.join(_ABOVE[:1])} and the static "
+            f"files middleware, above {', '.join(misplaced)}: it must judge "
+            "the response they finish and answer before they run.",
+            id="caching.E016",
+        )
+    ]

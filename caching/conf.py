@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_JITTER": 0.1,
     "CACHING_STATS_FLUSH_INTERVAL": 10.0,  # seconds
     "CACHING_EXIT_WAIT": 5.0,  # seconds
+    # None: derived from what a deploy changes (caching.release.default_release)
+    "CACHING_RELEASE": None,
 }
 
 
@@ -83,6 +85,16 @@ class Settings:
     def EXIT_WAIT(self) -> float:
         """Seconds an exiting process keeps trying to deliver missed writes."""
         return float(self._get("CACHING_EXIT_WAIT"))
+
+    @property
+    def RELEASE(self) -> str:
+        """Part of every entry key and ETag: a new release never sees old entries."""
+        value = self._get("CACHING_RELEASE")
+        if value is None:
+            from caching.release import default_release
+
+            return default_release()
+        return str(value)
 
 
 conf = Settings()

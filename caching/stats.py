@@ -22,10 +22,10 @@ from typing import Any
 from django.core.cache import caches
 
 from caching.conf import conf
+from caching.keys import STATS_NAMES_KEY, stats_key
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
 STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out
-_NAMES_KEY = "caching:stats:names"
 
 _lock = threading.Lock()
 _pending: dict[str, dict[str, float]] = {}
@@ -83,7 +83,7 @@ def _redis() -> tuple[Any, str] | None:
 
 
 def _hash_key(prefix: str, name: str) -> str:
-    return f"{prefix}:caching:stats:{name}"
+    return f"{prefix}:{stats_key(name)}"
 
 
 def flush() -> None:
@@ -109,8 +109,8 @@ def flush() -> None:
                         if amount:
                             pipe.hincrbyfloat(key, field, amount)
                     pipe.expire(key, STATS_TTL)
-                    pipe.sadd(f"{prefix}:{_NAMES_KEY}", name)
-                pipe.expire(f"{prefix}:{_NAMES_KEY}", STATS_TTL)
+                    pipe.sadd(f"{prefix}:{STATS_NAMES_KEY}", name)
+                pipe.expire(f"{prefix}:{STATS_NAMES_KEY}", STATS_TTL)
                 pipe.execute()
             return
         except REDIS_ERRORS:
@@ -142,7 +142,7 @@ def snapshot() -> dict[str, dict[str, float]]:
 
         try:
             names = sorted(
-                n.decode() for n in client.smembers(f"{prefix}:{_NAMES_KEY}")
+                n.decode() for n in client.smembers(f"{prefix}:{STATS_NAMES_KEY}")
             )
             with client.pipeline(transaction=False) as pipe:
                 for name in names:

@@ -39,7 +39,11 @@ INSTALLED_APPS = [
     "perfsite",
 ]
 
-# Order matters (see README "Middleware order"):
+# Order matters (see README "Middleware order"; system checks caching.E016
+# and caching.W002 enforce the response cache's place):
+# - The response cache comes right under the static files: hits and 304s are
+#   answered before sessions, CSRF, auth and the view run, and what it stores
+#   is judged on the response every middleware below it has finished.
 # - The static files middleware (assets' whitenoise) sits right under
 #   SecurityMiddleware, above compression, so static files keep their
 #   precompressed variants, PNGs are never re-gzipped and Range requests work.
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "assets.middleware.StaticFilesMiddleware",
+    "caching.middleware.ResponseCacheMiddleware",
     # Below the static files (they are not measured), above compression (it
     # sees the bytes sent); see the README's profiling section.
     "profiling.middleware.ProfilingMiddleware",

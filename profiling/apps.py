@@ -12,10 +12,11 @@ class ProfilingConfig(AppConfig):
 
     def ready(self) -> None:
         from profiling.cache import install as install_cache_counting
-        from profiling.checks import check_deploy, check_settings
+        from profiling.checks import check_deploy, check_middleware, check_settings
         from profiling.sql import install
 
         checks.register(check_settings)
+        checks.register(check_middleware)
         checks.register(check_deploy, deploy=True)
         connection_created.connect(install, dispatch_uid="profiling.sql.install")
         for connection in connections.all(initialized_only=True):

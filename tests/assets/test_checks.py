@@ -10,7 +10,14 @@ from django.template import TemplateDoesNotExist
 from django.template.backends.base import BaseEngine
 from django.test import override_settings
 
-from assets.checks import check_settings
+from assets.checks import (
+    COMPRESSION,
+    CONDITIONAL_GET,
+    SECURITY,
+    STATIC_FILES,
+    check_middleware,
+    check_settings,
+)
 
 
 class OtherEngine(BaseEngine):
@@ -108,3 +115,31 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
 )
 def test_bad_values(setting: str, value: Any, error: str) -> None:
     assert ids(**{setting: value}) == [error]
+
+
+STATIC, CONDITIONAL = STATIC_FILES, CONDITIONAL_GET
+
+
+@pytest.mark.parametrize(
+    ("middleware", "expected"),
+    [
+        ([SECURITY, STATIC, COMPRESSION, CONDITIONAL], []),
+        ([STATIC, SECURITY, COMPRESSION, CONDITIONAL], ["assets.E011"]),
+        ([SECURITY, COMPRESSION, STATIC, CONDITIONAL], ["assets.E011"]),
+        ([SECURITY, STATIC, CONDITIONAL, COMPRESSION], ["assets.E012"]),
+        ([COMPRESSION], []),  # only what is listed is ordered
+    ],
+)
+def test_middleware_order(middleware: list[str], expected: list[str]) -> None:
+    with override_settings(MIDDLEWARE=middleware):
+        assert [m.id for m in check_middleware()] == expected
+
+
+def test_middleware_order_check_is_registered(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != CONDITIONAL] + [
+        CONDITIONAL
+    ]
+    call_command("check")  # ConditionalGet last is fine
+    settings.MIDDLEWARE = [CONDITIONAL, *settings.MIDDLEWARE[:-1]]
+    with pytest.raises(SystemCheckError, match="assets.E012"):
+        call_command("check")

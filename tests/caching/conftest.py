@@ -9,7 +9,7 @@ from django.core.cache import caches
 from django.core.cache.backends import locmem as locmem_backend
 from django.test import override_settings
 
-from caching import backends, decorators, stats
+from caching import backends, entries, stats
 from tests.support.services import RedisServer
 
 
@@ -61,7 +61,7 @@ class FakeClock:
 @pytest.fixture
 def wall(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     clock = FakeClock()
-    monkeypatch.setattr(decorators, "wall", clock)
+    monkeypatch.setattr(entries, "wall", clock)
     return clock
 
 

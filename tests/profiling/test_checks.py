@@ -77,3 +77,34 @@ def test_checks_are_registered(settings: Any) -> None:
     settings.PROFILING_SAMPLE_RATE = 2
     with pytest.raises(SystemCheckError, match="profiling.E001"):
         call_command("check")
+
+
+PROFILING = "profiling.middleware.ProfilingMiddleware"
+STATIC = "assets.middleware.StaticFilesMiddleware"
+COMPRESSION = "assets.compression.CompressionMiddleware"
+
+
+@pytest.mark.parametrize(
+    ("middleware", "expected"),
+    [
+        ([STATIC, PROFILING, COMPRESSION], []),
+        ([PROFILING, STATIC, COMPRESSION], ["profiling.E006"]),
+        ([STATIC, COMPRESSION, PROFILING], ["profiling.E006"]),
+        ([STATIC, COMPRESSION], []),
+    ],
+)
+def test_middleware_order(
+    settings: Any, middleware: list[str], expected: list[str]
+) -> None:
+    from profiling.checks import check_middleware
+
+    settings.MIDDLEWARE = middleware
+    assert ids(check_middleware()) == expected
+
+
+def test_middleware_order_check_is_registered(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != PROFILING] + [
+        PROFILING
+    ]
+    with pytest.raises(SystemCheckError, match="profiling.E006"):
+        call_command("check")
