@@ -4,6 +4,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 from django.core import checks
+from django.core.signals import setting_changed
 
 
 class CachingConfig(AppConfig):
@@ -14,8 +15,12 @@ class CachingConfig(AppConfig):
     def ready(self) -> None:
         from caching.checks import check_redis, check_settings
         from caching.invalidation import connect_pending
+        from caching.near_redis import reset_on_setting_change
 
         checks.register(check_settings)
+        setting_changed.connect(
+            reset_on_setting_change, dispatch_uid="caching.near_redis.reset"
+        )
         checks.register(check_redis, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()

@@ -29,6 +29,8 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
     "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
     "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
+    "CACHING_NEAR_MAX_ENTRIES": _Rule(int, 0, id="caching.E021"),
+    "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
 }
 
 
@@ -53,6 +55,15 @@ def _number_errors() -> list[CheckMessage]:
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors = _number_errors()
+    near = getattr(settings, "CACHING_NEAR_CACHE", DEFAULTS["CACHING_NEAR_CACHE"])
+    if not isinstance(near, bool):
+        errors.append(
+            Error(
+                "CACHING_NEAR_CACHE must be True or False.",
+                hint=f"Got {near!r}; the default is True.",
+                id="caching.E020",
+            )
+        )
     if not errors:
         jitter = getattr(settings, "CACHING_JITTER", DEFAULTS["CACHING_JITTER"])
         if jitter >= 1:
