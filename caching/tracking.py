@@ -94,16 +94,25 @@ class Tracker:
         """Wait until every invalidation Redis sent before now has been applied.
 
         A ``PING`` on the tracking connection: its answer comes after whatever
-        Redis queued there before it. False if the connection is not live.
+        Redis queued there before it. False if the connection is not live or
+        died meanwhile (then the store was flushed: nothing stale is served).
         """
         with self._pongs:
             conn = self._conn
             if conn is None or not self.store.live:
                 return False
-            target = self._ping(conn)
-            return self._pongs.wait_for(
-                lambda: self._seen >= target or self._conn is not conn, timeout
-            ) and (self._conn is conn and self.store.live)
+            try:
+                target = self._ping(conn)
+            except CONNECTION_ERRORS:  # dead: the thread drops it and flushes
+                target = None
+            self._pongs.wait_for(
+                lambda: (
+                    self._conn is not conn
+                    or (target is not None and self._seen >= target)
+                ),
+                timeout,
+            )
+            return self._conn is conn and self.store.live
 
     # -- the thread ----------------------------------------------------------
 
