@@ -56,7 +56,10 @@ def reset_on_setting_change(setting: str, **kwargs: Any) -> None:
 
 class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyped
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
-        super().__init__(server, params)
+        options = dict(params.get("OPTIONS", {}))
+        # Per cache, over CACHING_NEAR_CACHE (None: the setting decides).
+        self._near_option: bool | None = options.pop("NEAR_CACHE", None)
+        super().__init__(server, {**params, "OPTIONS": options})
         self._near_name = f"{server!r}|{self.key_prefix}"
         # Django's key function writes "<prefix>:<version>:<key>"; a key that
         # does not start with this is never kept (no invalidation would come).
@@ -75,7 +78,8 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
 
     def _build(self) -> Near:
         store = NearStore(conf.NEAR_MAX_ENTRIES, conf.NEAR_MAX_BYTES)
-        if not conf.NEAR_CACHE:
+        enabled = conf.NEAR_CACHE if self._near_option is None else self._near_option
+        if not enabled:
             return Near(store, None)
         pool = self.client.get_client(write=True).connection_pool
         return Near(store, Tracker(store, pool, self._near_prefix, self._near_name))
@@ -105,8 +109,8 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
     def _forget(self, keys: Iterable[Any], version: int | None) -> None:
         near = _near.get(self._near_name)
         if near is not None and near.tracker is not None:
-            make = self.client.make_key
-            near.store.invalidate([str(make(k, version=version)) for k in keys])
+            make = self.make_key
+            near.store.invalidate([make(k, version=version) for k in keys])
 
     # -- reads -----------------------------------------------------------------
 
@@ -132,7 +136,7 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
         store = self._live_store() if client is None else None
         if store is None:
             return super().get(key, default, version, client)
-        name = str(self.client.make_key(key, version=version))
+        name = self.make_key(key, version=version)  # what django-redis sends
         raw = store.get(name)
         if raw is MISSING:
             raw = self._fetch(store, [name]).get(name)
@@ -144,8 +148,8 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
         store = self._live_store() if client is None else None
         if store is None:
             return super().get_many(keys, version=version, client=client)
-        make = self.client.make_key
-        names = {str(make(key, version=version)): key for key in keys}
+        make = self.make_key
+        names = {make(key, version=version): key for key in keys}
         raw: dict[Any, Any] = {}
         missing = []
         for name, key in names.items():

@@ -290,10 +290,16 @@ def other_key(key: str, key_prefix: str, version: int) -> str:
     return f"elsewhere:{key_prefix}:{version}:{key}"
 
 
-def test_turned_off_it_reads_redis_every_time(redis: RedisServer) -> None:
+@pytest.mark.parametrize(
+    ("setting", "option"), [(False, None), (True, False)], ids=["setting", "option"]
+)
+def test_turned_off_it_reads_redis_every_time(
+    redis: RedisServer, setting: bool, option: bool | None
+) -> None:
     forget_state()
+    options = {} if option is None else {"NEAR_CACHE": option}
     with override_settings(
-        CACHES=failover_settings(redis.url), CACHING_NEAR_CACHE=False
+        CACHES=failover_settings(redis.url, **options), CACHING_NEAR_CACHE=setting
     ):
         cache = caches["default"]
         raw = redis_py.Redis.from_url(redis.url)
