@@ -81,9 +81,10 @@ class Tracker:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
-    def after_fork(self) -> None:
-        # The parent's thread does not exist here and its socket is the
-        # parent's: forget both (without a shutdown that would cut the parent).
+    def after_fork(self) -> None:  # pragma: no cover - in forked children only
+        # (tests/caching/test_near.py forks one.) The parent's thread does not
+        # exist here and its socket is the parent's: forget both, without a
+        # shutdown that would cut the parent's connection.
         self._thread = None
         self._conn = None
         self._pongs = threading.Condition()
@@ -154,15 +155,17 @@ class Tracker:
         with self._pongs:
             self._conn = conn
         conn.connect()
-        conn.send_command("CLIENT", "ID")
-        client_id = conn.read_response()
-        conn.send_command(
-            "CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST", "PREFIX",
-            self.prefix,
-        )  # fmt: skip
         try:
+            conn.send_command("CLIENT", "ID")
+            client_id = conn.read_response()
+            conn.send_command(
+                "CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST",
+                "PREFIX", self.prefix,
+            )  # fmt: skip
             conn.read_response()
         except ResponseError as exc:
+            if type(exc) is not ResponseError:  # READONLY, OOM...: try again
+                raise
             raise Unsupported(f"Redis refused CLIENT TRACKING: {exc}") from exc
         conn.send_command("SUBSCRIBE", CHANNEL)
         conn.read_response()
@@ -221,7 +224,7 @@ def _text(value: Any) -> str:
 def register_fork_handler(trackers: Any) -> None:
     """Reset every tracker of ``trackers()`` in a forked child."""
 
-    def reset() -> None:
+    def reset() -> None:  # pragma: no cover - runs in forked children only
         for tracker in trackers():
             tracker.after_fork()
 

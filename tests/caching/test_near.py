@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,7 +13,7 @@ from django.core import checks
 from django.core.cache import caches
 from django.test import override_settings
 
-from caching import near_redis
+from caching import near_redis, tracking
 from caching.checks import check_settings
 from caching.near import MISSING, REMEMBERED, NearStore
 from tests.caching.conftest import FakeClock, failover_settings, forget_state
@@ -139,6 +140,12 @@ def reads(raw: redis_py.Redis) -> int:
     return sum(stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("get", "mget"))
 
 
+def settled(cache: Any) -> None:
+    """Apply the echo of this process's own writes (Redis sends it too), so a
+    copy filled next is not dropped by it a moment later."""
+    assert cache.near_sync()
+
+
 @pytest.fixture
 def near(redis: RedisServer) -> Iterator[Any]:
     """A FailoverCache whose near cache is live, and a plain client beside it."""
@@ -156,6 +163,7 @@ def near(redis: RedisServer) -> Iterator[Any]:
 def test_a_valid_hit_makes_no_round_trip(near: Any) -> None:
     cache, raw = near
     cache.set_many({"entry": ("versions", 1, [1, 2]), "group": 12345}, 60)
+    settled(cache)
     assert cache.get_many(["entry", "group"]) == {
         "entry": ("versions", 1, [1, 2]),
         "group": 12345,
@@ -201,6 +209,7 @@ def test_a_read_racing_an_invalidation_leaves_no_stale_copy(near: Any) -> None:
     cache, raw = near
     store = near_redis._near[cache._primary._near_name].store
     cache.set("k", "old", 60)
+    settled(cache)
     started = store.begin()
     value = raw.get("t:1:k")  # the read, answered before the write below
     raw.set("t:1:k", b"2")  # django-redis stores integers as digits
@@ -212,6 +221,7 @@ def test_a_read_racing_an_invalidation_leaves_no_stale_copy(near: Any) -> None:
 def test_a_killed_tracking_connection_flushes_and_reconnects(near: Any) -> None:
     cache, raw = near
     cache.set("k", "old", 60)
+    settled(cache)
     cache.get("k")
     assert cache.near_stats()["entries"] == 1
     raw.client_kill_filter(_type="pubsub")
@@ -311,3 +321,69 @@ def test_turned_off_it_reads_redis_every_time(
         assert not cache.near_sync()
         raw.close()
     forget_state()
+
+
+def test_a_forked_child_starts_empty_with_a_tracker_of_its_own(near: Any) -> None:
+    cache, raw = near
+    cache.set("k", 1, 60)
+    settled(cache)
+    cache.get("k")
+    assert cache.near_stats()["entries"] == 1
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        status = 1
+        try:
+            empty = cache.near_stats() == {**cache.near_stats(), "entries": 0}
+            fresh = not cache.near_stats()["live"] and cache.get("k") == 1
+            deadline = time.monotonic() + 10
+            while not cache.near_stats()["live"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            cache.get("k")
+            served = cache.get("k") == 1 and cache.near_stats()["hits"] > 0
+            status = 0 if empty and fresh and served else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent's tracker was left alone by the child.
+    raw.set("t:1:k", b"2")
+    assert cache.near_sync()
+    assert cache.get("k") == 2
+
+
+def test_a_server_refusing_client_tracking_turns_it_off(
+    redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.support.services import redis_binary
+
+    server = RedisServer(redis_binary(), None, "--rename-command", "CLIENT", "")
+    server.start()
+    forget_state()
+    try:
+        with override_settings(CACHES=failover_settings(server.url)):
+            cache = caches["default"]
+            cache.set("k", "v", 60)
+            cache.get("k")  # starts the tracker
+            tracker = near_redis._near[cache._primary._near_name].tracker
+            wait_until(lambda: not tracker.supported, "the refusal")
+            assert "no near cache" in caplog.text
+            assert [cache.get("k") for _ in range(3)] == ["v"] * 3
+            assert cache.near_stats()["live"] is False
+    finally:
+        forget_state()
+        server.stop()
+
+
+def test_a_server_that_stops_answering_is_found_by_the_heartbeat(
+    near: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, raw = near
+    monkeypatch.setattr(tracking, "HEARTBEAT", 0.05)  # seconds
+    cache.set("k", 1, 60)
+    settled(cache)
+    cache.get("k")
+    raw.client_pause(1000)  # milliseconds without an answer to anyone
+    wait_until(lambda: not cache.near_stats()["live"], "the heartbeat to fail")
+    assert cache.near_stats()["entries"] == 0
+    assert not cache.near_sync()
+    wait_until(lambda: cache.near_stats()["live"], "the reconnection")
