@@ -9,46 +9,16 @@ for every process on Linux, so the delays are comparable.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.workers import ROOT, Worker
+
 READERS = 3
 ROUNDS = 200
 TARGET_MS = 5.0  # p99, from the issue
-
-
-class Reader:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.cache_worker"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.read() == {"ready": True}
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def read(self) -> Any:
-        assert self.process.stdout is not None
-        return json.loads(self.process.stdout.readline())
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 def near_latency(url: str) -> None:
@@ -63,7 +33,7 @@ def near_latency(url: str) -> None:
         "PERFSITE_TEST_DB": str(Path(tempfile.mkdtemp()) / "unused.sqlite3"),
         "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
     }
-    readers = [Reader(env) for _ in range(READERS)]
+    readers = [Worker(env) for _ in range(READERS)]
     raw = redis.Redis.from_url(url)
     delays: list[float] = []
     try:

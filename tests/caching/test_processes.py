@@ -3,7 +3,6 @@ and the near cache's coherence."""
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -19,40 +18,10 @@ import redis as redis_py
 from caching.decorators import cache_result
 from perfsite.models import Post
 from tests.support.services import RedisServer
+from tests.support.workers import Worker
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Worker:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.cache_worker"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.read() == {"ready": True}
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def read(self) -> Any:
-        assert self.process.stdout is not None
-        return json.loads(self.process.stdout.readline())
-
-    def ask(self, line: str) -> Any:
-        self.send(line)
-        return self.read()
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
