@@ -387,3 +387,17 @@ def test_a_server_that_stops_answering_is_found_by_the_heartbeat(
     assert cache.near_stats()["entries"] == 0
     assert not cache.near_sync()
     wait_until(lambda: cache.near_stats()["live"], "the reconnection")
+
+
+def test_no_copy_of_an_old_namespace_is_served_after_an_epoch_bump(
+    near: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caching import backends
+
+    cache, raw = near
+    monkeypatch.setattr(backends, "EPOCH_REFRESH", 0.0)  # re-read on every call
+    cache.set("k", 1, 60)
+    settled(cache)
+    assert cache.get("k") == cache.get("k") == 1
+    raw.incr("t:caching:epoch")  # another process's recovery bumped it
+    assert cache.get("k") is None
