@@ -104,16 +104,14 @@ class Tracker:
                 return False
             try:
                 target = self._ping(conn)
-            except CONNECTION_ERRORS:  # dead: the thread drops it and flushes
-                target = None
-            self._pongs.wait_for(
-                lambda: (
-                    self._conn is not conn
-                    or (target is not None and self._seen >= target)
-                ),
-                timeout,
+            except CONNECTION_ERRORS:
+                # Dead: stop serving now; the thread reconnects properly.
+                self.store.set_live(False)
+                return False
+            reached = self._pongs.wait_for(
+                lambda: self._conn is not conn or self._seen >= target, timeout
             )
-            return self._conn is conn and self.store.live
+            return reached and self._conn is conn and self.store.live
 
     # -- the thread ----------------------------------------------------------
 
@@ -176,7 +174,12 @@ class Tracker:
 
     def _listen(self, conn: Any) -> None:
         waiting_since_ping = False
+        sock = conn._sock
         while not self._stopping.is_set():
+            # redis-py reconnects a closed connection on its next use, without
+            # tracking or subscription: never listen on such a one.
+            if conn._sock is not sock:
+                raise ConnectionError("the tracking connection was reset")
             if not conn.can_read(timeout=HEARTBEAT):
                 if waiting_since_ping:
                     raise TimeoutError("no answer to the heartbeat PING")
@@ -188,8 +191,10 @@ class Tracker:
             self._handle(conn.read_response())
 
     def _ping(self, conn: Any) -> int:
-        # Called with ``_pongs`` held, so never on a connection being dropped
-        # (redis-py would quietly reconnect it on this thread).
+        # Called with ``_pongs`` held, so never on a connection being dropped;
+        # and never on a closed one, which redis-py would quietly reconnect.
+        if conn._sock is None:
+            raise ConnectionError("the tracking connection is closed")
         conn.send_command("PING", check_health=False)
         self._sent += 1
         return self._sent
