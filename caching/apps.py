@@ -13,7 +13,7 @@ class CachingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caching.checks import check_redis, check_settings
+        from caching.checks import check_embedded, check_redis, check_settings
         from caching.invalidation import connect_pending
         from caching.near_redis import reset_on_setting_change
 
@@ -22,6 +22,7 @@ class CachingConfig(AppConfig):
             reset_on_setting_change, dispatch_uid="caching.near_redis.reset"
         )
         checks.register(check_redis, checks.Tags.caches)
+        checks.register(check_embedded, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()
         _import_urlconf()

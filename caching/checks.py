@@ -90,6 +90,30 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
     return errors
 
 
+def check_embedded(**kwargs: Any) -> list[CheckMessage]:
+    """An embedded cache whose file cannot be opened is an error at start-up."""
+    from caching.embedded import STORE_ERRORS, SQLiteCache
+
+    errors: list[CheckMessage] = []
+    for alias, config in settings.CACHES.items():
+        if config.get("BACKEND") != "caching.embedded.SQLiteCache":
+            continue
+        backend = caches[alias]
+        assert isinstance(backend, SQLiteCache)
+        try:
+            backend.probe()
+        except STORE_ERRORS as exc:
+            errors.append(
+                Error(
+                    f"Cache {alias!r} cannot use its SQLite file: {exc}",
+                    hint="Point its LOCATION (DJANGO_CACHE_PATH for the demo) "
+                    "at a writable file.",
+                    id="caching.E023",
+                )
+            )
+    return errors
+
+
 def check_redis(**kwargs: Any) -> list[CheckMessage]:
     """Warn, without failing start-up, when a FailoverCache's Redis is unreachable."""
     from caching.backends import REDIS_ERRORS, FailoverCache

@@ -11,22 +11,30 @@ atomic statement, so the stampede lock of ``cache_result`` holds across
 processes; ``incr`` runs in an immediate transaction. Values are pickled
 (integers are stored as SQLite integers); a row that does not unpickle is a
 miss and is deleted. Expiry uses wall-clock time, shared by every process.
+A file that cannot be opened or written (full disk, a lock held too long)
+makes reads misses and writes no-ops, with one log line per change of state,
+never an exception in a request; ``caching.E023`` checks the file at start-up.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+STORE_ERRORS = (sqlite3.Error, OSError)
 DECODE_ERRORS = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)
 BUSY_TIMEOUT = 5000  # milliseconds a writer waits for another process's write
 CULL_EVERY = 200  # writes of this process between two looks at the table size
@@ -49,12 +57,42 @@ def _decode(raw: Any) -> Any:
     return pickle.loads(raw)
 
 
+def _degrading(fallback: Any) -> Callable[[F], F]:
+    """A failure of the file gives ``fallback`` (a miss, a no-op) instead."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: SQLiteCache, *args: Any, **kwargs: Any) -> Any:
+            try:
+                result = method(self, *args, **kwargs)
+            except STORE_ERRORS as exc:
+                self._failed(exc)
+                return fallback
+            if self.failing:
+                self._recovered()
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 class SQLiteCache(BaseCache):
     def __init__(self, location: str, params: dict[str, Any]) -> None:
         super().__init__(params)
         self.path = Path(location)
         self._local = threading.local()
         self._writes = 0
+        self.failing = False
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self.failing:
+            self.failing = True
+            logger.warning("cache %s unusable, bypassed: %r", self.path, exc)
+
+    def _recovered(self) -> None:
+        self.failing = False
+        logger.info("cache %s usable again", self.path)
 
     # -- connection ----------------------------------------------------------
 
@@ -74,6 +112,11 @@ class SQLiteCache(BaseCache):
             conn.execute(_SCHEMA)
             local.conn, local.pid = conn, os.getpid()
         return conn
+
+    def probe(self) -> None:
+        """Open the file and write to it; raises ``STORE_ERRORS`` if it cannot."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM cache_entries WHERE key = ''")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -98,22 +141,29 @@ class SQLiteCache(BaseCache):
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
         name = self._key(key, version)
-        row = (
-            self._db()
-            .execute(
-                f"SELECT value FROM cache_entries WHERE key = ? AND {_LIVE}",
-                (name, time.time()),
+        try:
+            row = (
+                self._db()
+                .execute(
+                    f"SELECT value FROM cache_entries WHERE key = ? AND {_LIVE}",
+                    (name, time.time()),
+                )
+                .fetchone()
             )
-            .fetchone()
-        )
+        except STORE_ERRORS as exc:
+            self._failed(exc)
+            return default
+        if self.failing:
+            self._recovered()
         if row is None:
             return default
         try:
             return _decode(row[0])
         except DECODE_ERRORS:
-            self._delete_names([name])
+            self._drop_junk([name])
             return default
 
+    @_degrading({})
     def get_many(self, keys: Iterable[Any], version: Any = None) -> dict[Any, Any]:
         names = {self._key(key, version): key for key in keys}
         if not names:
@@ -136,9 +186,10 @@ class SQLiteCache(BaseCache):
             except DECODE_ERRORS:
                 junk.append(name)
         if junk:
-            self._delete_names(junk)
+            self._drop_junk(junk)
         return {key: found[key] for key in names.values() if key in found}
 
+    @_degrading(False)
     def has_key(self, key: Any, version: Any = None) -> bool:
         row = (
             self._db()
@@ -152,6 +203,7 @@ class SQLiteCache(BaseCache):
 
     # -- writes ------------------------------------------------------------
 
+    @_degrading(None)
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> None:
@@ -161,6 +213,7 @@ class SQLiteCache(BaseCache):
         )
         self._wrote(1)
 
+    @_degrading([])
     def set_many(
         self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> list[Any]:
@@ -173,6 +226,7 @@ class SQLiteCache(BaseCache):
         self._wrote(len(rows))
         return []
 
+    @_degrading(False)
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
@@ -193,6 +247,7 @@ class SQLiteCache(BaseCache):
         self._wrote(1)
         return cursor.rowcount == 1
 
+    @_degrading(False)
     def touch(
         self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
@@ -218,9 +273,11 @@ class SQLiteCache(BaseCache):
             )
         return value
 
+    @_degrading(False)
     def delete(self, key: Any, version: Any = None) -> bool:
         return self._delete_names([self._key(key, version)]) > 0
 
+    @_degrading(None)
     def delete_many(self, keys: Iterable[Any], version: Any = None) -> None:
         names = [self._key(key, version) for key in keys]
         if names:
@@ -233,6 +290,13 @@ class SQLiteCache(BaseCache):
         )
         return cursor.rowcount
 
+    def _drop_junk(self, names: list[str]) -> None:
+        try:
+            self._delete_names(names)
+        except STORE_ERRORS as exc:  # still a miss; deleted another time
+            self._failed(exc)
+
+    @_degrading(None)
     def clear(self) -> None:
         self._db().execute("DELETE FROM cache_entries")
 

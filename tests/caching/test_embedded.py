@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import subprocess
 import sys
 import time
@@ -127,3 +129,58 @@ def test_a_failed_transaction_rolls_back(cache: SQLiteCache) -> None:
     assert cache.get("n") == "not a number"
     cache.set("n", 1)  # the write lock was released
     assert cache.get("n") == 1
+
+
+def test_an_unusable_file_is_a_miss_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    cache = make(blocker / "cache.sqlite3")
+    cache.set("k", 1)
+    cache.set_many({"k": 1})
+    assert cache.get("k", "default") == "default"
+    assert cache.get_many(["k"]) == {}
+    assert not cache.add("k", 1) and not cache.has_key("k")
+    assert not cache.delete("k") and not cache.touch("k")
+    assert caplog.text.count("bypassed") == 1  # one line per change of state
+    with pytest.raises(OSError):
+        cache.probe()
+
+
+def test_a_write_lock_held_too_long_drops_the_write(
+    cache: SQLiteCache,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "caching.embedded")
+    cache.set("k", 1)
+    other = sqlite3.connect(cache.path, timeout=0, isolation_level=None)
+    monkeypatch.setattr(embedded, "BUSY_TIMEOUT", 10)  # milliseconds
+    cache._local.conn = None  # a new connection, with the short timeout
+    other.execute("BEGIN IMMEDIATE")  # another process writing, for too long
+    try:
+        cache.set("k", 2)  # dropped, not raised
+        assert cache.failing
+        assert cache.get("k") == 1  # readers are never blocked (WAL)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    cache.set("k", 3)
+    assert cache.get("k") == 3 and not cache.failing
+    assert "usable again" in caplog.text
+
+
+def test_the_check_reports_an_unusable_file(tmp_path: Path) -> None:
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from caching.checks import check_embedded
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    good = {"BACKEND": "caching.embedded.SQLiteCache", "LOCATION": str(tmp_path / "c")}
+    bad = {**good, "LOCATION": str(blocker / "c")}
+    with override_settings(CACHES={"default": good, "other": bad}):
+        assert [e.id for e in check_embedded()] == ["caching.E023"]
+        caches["default"].clear()
