@@ -15,6 +15,7 @@ tracking started, or while it was down, is ever served.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -26,6 +27,10 @@ MISSING: Final = object()
 # and every read in flight is refused instead (rare, and always safe).
 REMEMBERED = 10_000
 ENTRY_OVERHEAD = 120  # bytes of bookkeeping counted per copy besides key and value
+# seconds between two looks at the pid on the hit path: a fork that skipped
+# Python's at-fork hooks (a C-level fork, as uWSGI does by default) is caught
+# this long after at most, without a system call on every hit.
+PID_CHECK = 0.005
 
 
 class NearStore:
@@ -40,6 +45,10 @@ class NearStore:
         self.max_value = max_bytes // 16  # one value may not crowd out the rest
         self.clock = clock
         self.live = False
+        self.pid = os.getpid()
+        self._pid_checked_at = float("-inf")
+        # Called when a hit finds itself in another process than the store's.
+        self.on_fork: Callable[[], None] = self.after_fork
         # key -> (raw value, expires at on ``clock``, counted bytes)
         self._data: OrderedDict[str, tuple[bytes, float, int]] = OrderedDict()
         self._bytes = 0
@@ -62,7 +71,13 @@ class NearStore:
         item = self._data.get(key)
         if item is None or not self.live:
             return MISSING
-        if item[1] <= self.clock():  # expired in Redis too
+        now = self.clock()
+        if now - self._pid_checked_at > PID_CHECK:
+            self._pid_checked_at = now
+            if os.getpid() != self.pid:
+                self.on_fork()
+                return MISSING
+        if item[1] <= now:  # expired in Redis too
             self.invalidate((key,))
             return MISSING
         try:  # noqa: SIM105 - suppress() would cost a context manager per hit
@@ -137,6 +152,7 @@ class NearStore:
     def after_fork(self) -> None:
         """In a forked child: a fresh lock (the parent's may be held), no copies."""
         self._lock = threading.Lock()
+        self.pid = os.getpid()
         self.set_live(False)
 
     def stats(self) -> dict[str, int | bool]:

@@ -58,6 +58,7 @@ class Tracker:
         self._conn: Any = None
         self._pongs = threading.Condition()
         self._sent = self._seen = 0
+        store.on_fork = self.after_fork
 
     # -- control -------------------------------------------------------------
 
@@ -81,10 +82,10 @@ class Tracker:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
-    def after_fork(self) -> None:  # pragma: no cover - in forked children only
-        # (tests/caching/test_near.py forks one.) The parent's thread does not
-        # exist here and its socket is the parent's: forget both, without a
-        # shutdown that would cut the parent's connection.
+    def after_fork(self) -> None:
+        # In a forked child. The parent's thread does not exist here and its
+        # socket is the parent's: forget both, without a shutdown that would
+        # cut the parent's connection.
         self._thread = None
         self._conn = None
         self._pongs = threading.Condition()

@@ -401,3 +401,19 @@ def test_no_copy_of_an_old_namespace_is_served_after_an_epoch_bump(
     assert cache.get("k") == cache.get("k") == 1
     raw.incr("t:caching:epoch")  # another process's recovery bumped it
     assert cache.get("k") is None
+
+
+def test_a_fork_without_at_fork_hooks_is_caught_on_the_hit_path(near: Any) -> None:
+    """uWSGI forks in C, skipping Python's at-fork hooks: the store notices the
+    pid change itself, drops its copies and the tracker starts over."""
+    cache, _ = near
+    cache.set("k", 1, 60)
+    settled(cache)
+    cache.get("k")
+    near_state = near_redis._near[cache._primary._near_name]
+    store = near_state.store
+    store.pid, store._pid_checked_at = -1, float("-inf")  # as if forked
+    assert store.get(cache._primary.make_key("k")) is MISSING
+    assert not store.live and len(store) == 0 and store.pid == os.getpid()
+    assert cache.get("k") == 1  # read from Redis meanwhile
+    wait_until(lambda: cache.near_stats()["live"], "a tracker of its own")
