@@ -58,7 +58,9 @@ class Settings:
     @property
     def COMPRESS_ENCODINGS(self) -> list[str]:
         """Codings the compression middleware offers, the server's favourite first."""
-        value: Any = getattr(settings, "ASSETS_COMPRESS_ENCODINGS", ["br", "gzip"])
+        value: Any = getattr(
+            settings, "ASSETS_COMPRESS_ENCODINGS", ["br", "zstd", "gzip"]
+        )
         return value  # type: ignore[no-any-return]
 
     @property
@@ -70,6 +72,24 @@ class Settings:
     @property
     def BROTLI_QUALITY(self) -> int:
         value: Any = getattr(settings, "ASSETS_BROTLI_QUALITY", 4)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def ZSTD_LEVEL(self) -> int:
+        """zstd level for live responses (and for ``dcz``)."""
+        value: Any = getattr(settings, "ASSETS_ZSTD_LEVEL", 6)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def DICTIONARY_TEMPLATES(self) -> list[str]:
+        """Templates rendered into the ``dcz`` dictionary; empty: no dictionary."""
+        value: Any = getattr(settings, "ASSETS_DICTIONARY_TEMPLATES", [])
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def DICTIONARY_MATCH(self) -> str:
+        """URL pattern (RFC 9842 ``match``) of the pages the dictionary serves."""
+        value: Any = getattr(settings, "ASSETS_DICTIONARY_MATCH", "/*")
         return value  # type: ignore[no-any-return]
 
     @property

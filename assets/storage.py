@@ -6,6 +6,9 @@ before Django hashes the collected files it writes every bundle of
 ``url()``s rewritten and are compressed like any other file), and afterwards it
 writes ``assets.json``: each bundle's hashed path, its SRI digest and the
 inlinable critical CSS. Nothing is written at request time.
+
+Compression (``assets.precompress``) adds a ``.zst`` to whitenoise's ``.br``
+and ``.gz``; the last step builds the ``dcz`` dictionary (``assets.dictionary``).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from typing import Any
 from django.core.files.base import ContentFile
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-from assets import bundles
+from assets import bundles, dictionary
 from assets.conf import conf
+from assets.precompress import SUFFIXES, ZstdCompressor
 
 MANIFEST_NAME = "assets.json"
 Processed = tuple[str, str | None, Any]
@@ -46,6 +50,7 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         built = self._write_bundles(paths)
         yield from super().post_process(paths, dry_run=dry_run, **options)
         self._write_manifest(built)
+        dictionary.write(self)
 
     def _write_bundles(
         self, paths: dict[str, tuple[Any, str]]
@@ -104,6 +109,9 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         )
         self._replace(MANIFEST_NAME, payload.encode())
 
+    def create_compressor(self, **kwargs: Any) -> ZstdCompressor:
+        return ZstdCompressor(**kwargs)
+
     def compress_files(self, paths: Any) -> Iterator[tuple[str, str]]:
         # Only what changed since the last build is compressed again.
         hashed = set(self.hashed_files.values())
@@ -113,12 +121,10 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
     def _compressed(self, name: str, content_addressed: bool) -> bool:
         source = self.path(name)
         variants = [
-            source + suffix
-            for suffix in (".br", ".gz")
-            if os.path.exists(source + suffix)
+            source + suffix for suffix in SUFFIXES if os.path.exists(source + suffix)
         ]
-        if not variants:
-            return False
+        if not variants or source + ".zst" not in variants:
+            return False  # never compressed, or by a build without zstd
         if content_addressed:
             # The name carries the content's hash: same name, same bytes.
             return True

@@ -8,10 +8,14 @@
    (bench/naive_settings.py): FCP, LCP, bytes and requests, first and repeat
    view, medians of ``--runs`` runs. Bytes are counted 4 s after load, once
    perfsite's lazy scripts have loaded too, so both pages carry all their code.
-2. Dynamic compression of the demo's HTML and JSON: ours vs Django's
-   GZipMiddleware vs django-compression-middleware, with Chrome's
-   Accept-Encoding: bytes and CPU time per response (median of ``--reps``).
-3. collectstatic time with and without bundling, and a no-change rebuild.
+2. A post page opened after another one in Chromium: its HTML bytes as dcz
+   (the browser holds the site's dictionary) vs br-4 (dictionary blocked).
+3. Dynamic compression of the demo's HTML and JSON: ours (br-4, zstd, dcz,
+   gzip) vs Django's GZipMiddleware vs django-compression-middleware, with
+   Chrome's Accept-Encoding: bytes and CPU time per response (median of
+   ``--reps``, interleaved); then zstd's levels against br-4.
+4. collectstatic time: whitenoise alone, ours before zstd and dcz, ours now,
+   and a no-change rebuild, interleaved.
 """
 
 from __future__ import annotations
@@ -25,14 +29,21 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from contextlib import ExitStack, contextmanager  # noqa: E402
 from typing import Any  # noqa: E402
 
+from bench.assets_compression import (  # noqa: E402
+    compression,
+    second_navigation,
+    use_dictionary,
+    zstd_levels,
+)
 from bench.harness import seeded_site  # noqa: E402
 
 SLOW_4G = {
@@ -41,7 +52,6 @@ SLOW_4G = {
     "downloadThroughput": 1_600_000 / 8,  # bytes per second
     "uploadThroughput": 750_000 / 8,  # bytes per second
 }
-CHROME_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 PAINTS = """() => new Promise((resolve) => {
   let fcp = null, lcp = null;
   const done = () => { if (fcp !== null && lcp !== null) resolve([fcp, lcp]); };
@@ -152,7 +162,7 @@ def two_sites(posts: int) -> Iterator[dict[str, str]]:
         yield {"perfsite": ours + "/", "naive": naive + "/"}
 
 
-# 2. Dynamic compression ----------------------------------------------------------
+# 3. Dynamic compression ----------------------------------------------------------
 
 
 def fetch(url: str) -> bytes:
@@ -161,51 +171,7 @@ def fetch(url: str) -> bytes:
         return bytes(response.read())
 
 
-def compressors() -> dict[str, Callable[[Any], Any]]:
-    from compression_middleware.middleware import CompressionMiddleware as Peer
-    from django.middleware.gzip import GZipMiddleware
-
-    from assets.compression import CompressionMiddleware
-
-    def run(middleware: Any, accept: str) -> Callable[[Any], Any]:
-        from django.test import RequestFactory
-
-        request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=accept)
-        return lambda response: middleware(lambda _: response)(request)
-
-    return {
-        "assets (br-4)": run(CompressionMiddleware, CHROME_ACCEPT_ENCODING),
-        "assets (gzip-6)": run(CompressionMiddleware, "gzip"),
-        "Django GZipMiddleware": run(GZipMiddleware, CHROME_ACCEPT_ENCODING),
-        "django-compression-middleware": run(Peer, CHROME_ACCEPT_ENCODING),
-    }
-
-
-def compression(bodies: dict[str, tuple[bytes, str]], reps: int) -> str:
-    from django.http import HttpResponse
-
-    lines = [
-        "| body | middleware | coding | bytes | ratio | CPU per response |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    for body_name, (body, content_type) in bodies.items():
-        lines.append(f"| {body_name} | none | identity | {len(body):,} | 1.00 | 0 |")
-        for name, compress in compressors().items():
-            times = []
-            for _ in range(reps):
-                response = HttpResponse(body, content_type=content_type)
-                start = time.process_time()
-                out = compress(response)
-                times.append(time.process_time() - start)
-            size = len(out.content)
-            lines.append(
-                f"| {body_name} | {name} | {out.get('Content-Encoding', 'identity')} | {size:,} | "
-                f"{size / len(body):.3f} | {statistics.median(times) * 1000:.2f} ms |"
-            )
-    return "\n".join(lines)
-
-
-# 3. collectstatic ------------------------------------------------------------------
+# 4. collectstatic ------------------------------------------------------------------
 
 
 def collectstatic_times(runs: int) -> str:
@@ -225,24 +191,38 @@ def collectstatic_times(runs: int) -> str:
             return time.perf_counter() - start
 
     plain = storages("whitenoise.storage.CompressedManifestStaticFilesStorage")
+    before = storages("bench.storage_before.BrotliGzipStorage")
     bundled = storages("assets.storage.BundleStorage")
     rows: dict[str, list[float]] = {}
     for _ in range(runs):
-        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-            rows.setdefault("whitenoise, no bundles", []).append(
-                timed(Path(a), STORAGES=plain, ASSETS_BUNDLES={})
+        with ExitStack() as dirs:
+            a, b, c = (
+                Path(dirs.enter_context(tempfile.TemporaryDirectory())) for _ in "abc"
             )
-            rows.setdefault("assets, with bundles", []).append(
-                timed(Path(b), STORAGES=bundled)
+            rows.setdefault("whitenoise, no bundles", []).append(
+                timed(
+                    a, STORAGES=plain, ASSETS_BUNDLES={}, ASSETS_DICTIONARY_TEMPLATES=[]
+                )
+            )
+            rows.setdefault("assets, br + gzip, no dictionary (before)", []).append(
+                timed(b, STORAGES=before, ASSETS_DICTIONARY_TEMPLATES=[])
+            )
+            rows.setdefault("assets, br + gzip + zstd + dcz dictionary", []).append(
+                timed(c, STORAGES=bundled)
             )
             rows.setdefault("assets, rebuild with no change", []).append(
-                timed(Path(b), STORAGES=bundled)
+                timed(c, STORAGES=bundled)
             )
-    lines = ["| build | wall time |", "|---|---:|"]
-    base = statistics.median(rows["whitenoise, no bundles"])
+    lines = ["| build | wall time | vs before |", "|---|---:|---:|"]
+    base = statistics.median(rows["assets, br + gzip, no dictionary (before)"])
     for name, values in rows.items():
         value = statistics.median(values)
-        lines.append(f"| {name} | {value:.2f} s ({value / base:.2f}x) |")
+        lines.append(f"| {name} | {value:.2f} s | {value / base:.2f}x |")
+    now = statistics.median(rows["assets, br + gzip + zstd + dcz dictionary"]) / base
+    lines.append(
+        f"\nzstd and the dictionary: {now:.2f}x the build time before them "
+        f"(target: at most 1.5x, {'met' if now <= 1.5 else 'MISSED'})."
+    )
     return "\n".join(lines)
 
 
@@ -257,8 +237,19 @@ def main() -> None:
         print("## Page load of / under slow 4G (median of", args.runs, "runs)\n")
         print(page_table(page_loads(urls, args.runs)))
         base = urls["perfsite"].rstrip("/")
+        print(f"\n## A second post page, dcz vs br-4 (median of {args.runs} runs)\n")
+        print(second_navigation(base, args.runs))
+        home = fetch(base + "/")
+        link = re.search(rb'rel="compression-dictionary" href="([^"]+)"', home)
+        if link is None:
+            raise SystemExit("the page links no compression dictionary")
+        dictionary_bytes = fetch(base + link.group(1).decode())
         bodies = {
-            "HTML of /": (fetch(base + "/"), "text/html; charset=utf-8"),
+            "HTML of /": (home, "text/html; charset=utf-8"),
+            "HTML of /posts/3/": (
+                fetch(base + "/posts/3/"),
+                "text/html; charset=utf-8",
+            ),
             "JSON of /api/posts/popular?limit=100": (
                 fetch(base + "/api/posts/popular?limit=100"),
                 "application/json",
@@ -270,8 +261,11 @@ def main() -> None:
     import django
 
     django.setup()
+    digest = use_dictionary(dictionary_bytes)
     print(f"\n## Dynamic compression (median CPU of {args.reps} responses)\n")
-    print(compression(bodies, args.reps))
+    print(compression(bodies, args.reps, digest))
+    print(f"\n## zstd levels against br-4 (median CPU of {args.reps} responses)\n")
+    print(zstd_levels({k: v[0] for k, v in bodies.items()}, args.reps))
     print("\n## collectstatic (median of 3 runs)\n")
     print(collectstatic_times(3))
 

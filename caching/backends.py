@@ -13,9 +13,11 @@ Fallback rules (the README's "What the fallback promises"):
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import pickle
+import random
 import threading
 import time
 import warnings
@@ -32,25 +34,55 @@ from django.core.cache.backends.base import (
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import (
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+)
 from redis.retry import Retry
 
-from caching.breaker import CLOSED, PROBE, USE_PRIMARY, CircuitBreaker
+from caching.breaker import CircuitBreaker, Decision
 from caching.conf import conf
 from caching.near_redis import NearRedisCache
+from caching.serializer import JunkValue
 
 logger = logging.getLogger(__name__)
 
 # The whole Redis error family (connection, timeout, OOM/BUSY/LOADING/READONLY
 # responses, invalid responses), never programming errors.
 REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, ConnectionInterrupted)
-# What unpickling an entry written by other code (or another release) raises.
-DECODE_ERRORS = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)
+# What decoding a value written by other code (or another release) raises;
+# with the default serializer, always JunkValue.
+DECODE_ERRORS = (
+    JunkValue,
+    pickle.UnpicklingError,
+    AttributeError,
+    ImportError,
+    EOFError,
+    ValueError,
+)
+# Cache calls that need memory: only their success proves writes work again
+# (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
+_ALLOCATING = frozenset({"add", "set", "set_many", "incr"})
 EPOCH_REFRESH = 1.0  # seconds between two reads of the namespace epoch
 DEFAULT_OPTIONS: dict[str, Any] = {
+    "SERIALIZER": "caching.serializer.SafePickleSerializer",
     "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
     "SOCKET_TIMEOUT": 0.25,  # seconds
 }
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether Redis refused a write it would have served as a read."""
+    current: BaseException | None = error
+    while current is not None:  # django-redis wraps redis-py's errors
+        if isinstance(current, OutOfMemoryError | ReadOnlyError) or (
+            isinstance(current, ResponseError) and str(current).startswith("MISCONF")
+        ):
+            return True
+        current = current.__cause__
+    return False
 
 
 def _no_retry() -> Retry:
@@ -70,6 +102,8 @@ class _Shared:
     epoch: int = 0
     epoch_read_at: float = float("-inf")
     fallback_serves: int = 0
+    # The latest instance, which delivers what was missed when the process exits.
+    owner: FailoverCache | None = None
 
     def remember(self, keys: Iterable[str], version: int | None) -> None:
         with self.lock:
@@ -89,6 +123,42 @@ class _Shared:
 
 _shared: dict[str, _Shared] = {}
 _shared_lock = threading.Lock()
+
+
+def deliver_missed(wait: float) -> bool:
+    """Send what every cache of this process missed, retrying for ``wait`` seconds.
+
+    Runs at exit: a process that made an invalidation while Redis was
+    unreachable (a ``manage.py shell`` during a failover, say) would otherwise
+    take it with it. Returns whether nothing is left undelivered.
+    """
+    deadline = time.monotonic() + wait
+    pending = [
+        s for s in list(_shared.values()) if s.owner and (s.missed or s.overflow)
+    ]
+    while pending:
+        pending = [
+            s
+            for s in pending
+            if s.owner and not s.owner._recover(probing=not s.breaker.closed)
+        ]
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    for shared in pending:
+        logger.error(
+            "cache %s: %d missed writes could not reach Redis before exit%s",
+            shared.breaker.name,
+            len(shared.missed),
+            " (and a namespace bump)" if shared.overflow else "",
+        )
+    return not pending
+
+
+@atexit.register
+def _deliver_at_exit() -> None:
+    if _shared:
+        deliver_missed(conf.EXIT_WAIT)
 
 
 def _shared_state(name: str) -> _Shared:
@@ -131,6 +201,7 @@ class FailoverCache(BaseCache):
         self._primary = NearRedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{self.key_prefix}"
         self._shared = _shared_state(self.name)
+        self._shared.owner = self
         self._epoch_key = f"{self._base_prefix}:caching:epoch"
         self._fallback = _Fallback(
             f"caching-fallback|{self.name}",
@@ -153,8 +224,12 @@ class FailoverCache(BaseCache):
         return self._shared.breaker
 
     def redis(self) -> Any:
-        """The raw redis-py client, or None while the breaker is not closed."""
-        if self.breaker.allow() != USE_PRIMARY:
+        """The raw redis-py client (primary), or None while Redis is not in use.
+
+        Like every cache call it may be the one that probes and recovers:
+        callers that reach Redis through it route exactly as cache calls do.
+        """
+        if not self._use_redis():
             return None
         return self._primary.client.get_client(write=True)
 
@@ -171,22 +246,15 @@ class FailoverCache(BaseCache):
         fallback_args: tuple[Any, ...] | None = None,
         flush: bool = False,
     ) -> Any:
-        decision = self.breaker.allow()
         shared = self._shared
-        if decision == PROBE or (
-            decision == USE_PRIMARY and (shared.missed or shared.overflow)
-        ):
-            # Redis is back (or was only briefly unreachable): it must learn
-            # what it missed before this process reads it again.
-            decision = USE_PRIMARY if self._recover() else "fallback"
-        if decision == USE_PRIMARY:
+        if self._use_redis():
             try:
                 self._sync_epoch()
                 result = getattr(self._primary, op)(*args)
             except REDIS_ERRORS as exc:
-                self.breaker.failure(exc)
+                self.breaker.failure(exc, refused=_refused(exc))
             else:
-                self.breaker.success()
+                self.breaker.success(wrote=op in _ALLOCATING)
                 return result
         shared.fallback_serves += 1
         shared.remember(written, version)
@@ -194,12 +262,29 @@ class FailoverCache(BaseCache):
             shared.overflow = True
         return getattr(self._fallback, op)(*(fallback_args or args))
 
+    def _use_redis(self) -> bool:
+        """Whether this call goes to Redis, probing and recovering first if due.
+
+        The one routing decision of every path (cache calls, ``redis()``): a
+        probe handed out by the breaker is always reported, so the breaker
+        never stays half-open.
+        """
+        decision = self.breaker.allow()
+        if decision is Decision.FALLBACK:
+            return False
+        shared = self._shared
+        if decision is Decision.PROBE or shared.missed or shared.overflow:
+            # Redis is back (or was only briefly unreachable): it must learn
+            # what it missed before this process reads it again.
+            return self._recover(probing=decision is Decision.PROBE)
+        return True
+
     def _sync_epoch(self) -> None:
         shared = self._shared
         now = time.monotonic()
         if now - shared.epoch_read_at >= EPOCH_REFRESH:
-            raw = self._primary.client.get_client(write=True).get(self._epoch_key)
-            shared.epoch, shared.epoch_read_at = int(raw or 0), now
+            client = self._primary.client.get_client(write=True)
+            shared.epoch, shared.epoch_read_at = self._read_epoch(client), now
         prefix = (
             f"{self._base_prefix}:e{shared.epoch}"
             if shared.epoch
@@ -208,14 +293,26 @@ class FailoverCache(BaseCache):
         if self._primary.key_prefix != prefix:
             self._primary.key_prefix = prefix
 
-    def _recover(self) -> bool:
-        """Probe Redis; if it answers, replay what it missed, then close."""
+    def _read_epoch(self, client: Any) -> int:
+        raw = client.get(self._epoch_key)
+        try:
+            return int(raw or 0)
+        except ValueError:
+            # Junk: start a namespace no entry belongs to (every process reads
+            # the same new value), rather than fail every call.
+            epoch = random.randrange(1 << 32, 1 << 62)
+            client.set(self._epoch_key, epoch, ex=conf.GROUP_TIMEOUT)
+            logger.warning("cache %s: junk namespace epoch %r replaced", self.name, raw)
+            return epoch
+
+    def _recover(self, probing: bool) -> bool:
+        """Ping Redis; if it answers, replay what it missed, and close a probe."""
         shared = self._shared
         missed, overflow = shared.take()
         # After an outage (the breaker opened), other processes may have lost
         # invalidations too, and some of them may have exited since: only a
         # namespace bump guarantees that nothing cached before is served.
-        bump = overflow or self.breaker.state != CLOSED
+        bump = overflow or probing
         try:
             client = self._primary.client.get_client(write=True)
             client.ping()
@@ -231,19 +328,26 @@ class FailoverCache(BaseCache):
                 by_version.setdefault(version, []).append(key)
             for version, keys in by_version.items():
                 self._primary.delete_many(keys, version=version)
-        except REDIS_ERRORS as exc:
+        except BaseException as exc:
             with shared.lock:  # put back what could not be replayed
                 shared.missed.update(missed)
                 shared.overflow = shared.overflow or overflow
-            self.breaker.failure(exc)
-            return False
+            if isinstance(exc, REDIS_ERRORS):
+                self.breaker.failure(exc, refused=_refused(exc))
+                return False
+            if probing:  # not Redis's fault: let the next caller probe
+                self.breaker.give_back()
+            raise
         self._fallback.clear()
         logger.info(
             "cache %s: recovered; %s",
             self.name,
             "namespace bumped" if bump else f"{len(missed)} keys replayed",
         )
-        self.breaker.success()
+        if probing:
+            # Only a probe closes the breaker: a replayed DEL is allowed
+            # where writes are not (OOM), so it proves nothing more.
+            self.breaker.success()
         return True
 
     @staticmethod
@@ -372,7 +476,7 @@ class FailoverCache(BaseCache):
     def _near_guard(self) -> None:
         # Copies kept while Redis was trusted are dropped as soon as the
         # breaker is seen out of closed; every read passes here first.
-        if self.breaker.state != CLOSED:
+        if not self.breaker.closed:
             self._primary.near_drop()
 
     def near_stats(self) -> dict[str, int | bool]:

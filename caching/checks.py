@@ -32,6 +32,7 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
     "CACHING_NEAR_MAX_ENTRIES": _Rule(int, 0, id="caching.E021"),
     "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
+    "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
 }
 
 
@@ -75,7 +76,9 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id="caching.E012",
                 )
             )
-        cooldown = getattr(settings, "CACHING_BREAKER_COOLDOWN", 1.0)
+        cooldown = getattr(
+            settings, "CACHING_BREAKER_COOLDOWN", DEFAULTS["CACHING_BREAKER_COOLDOWN"]
+        )
         cooldown_max = getattr(
             settings,
             "CACHING_BREAKER_COOLDOWN_MAX",

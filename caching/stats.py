@@ -4,10 +4,16 @@ A call only bumps a number in a dict. At most every
 ``CACHING_STATS_FLUSH_INTERVAL`` seconds a process adds its counts to Redis
 hashes in one pipeline, so the figures add up across worker processes without
 a network write per call. Without Redis the counts stay in the process.
+
+Counts are not left behind: a daemon thread flushes what an idle process
+holds once the interval has passed, and the process flushes at exit (a
+gunicorn worker's graceful stop runs the interpreter's exit handlers).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +32,7 @@ _pending: dict[str, dict[str, float]] = {}
 _kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
 _next_flush = 0.0  # clock() value; the first record() flushes and sets it
 clock: Callable[[], float] = time.monotonic
+_flusher_started = False  # in this process (reset in a forked child)
 
 
 def record(name: str, field: str, amount: float = 1) -> None:
@@ -33,8 +40,37 @@ def record(name: str, field: str, amount: float = 1) -> None:
         counters = _pending.setdefault(name, dict.fromkeys(FIELDS, 0.0))
         counters[field] += amount
         due = clock() >= _next_flush
+    if not _flusher_started:
+        _start_flusher()
     if due:
         flush()
+
+
+def _start_flusher() -> None:
+    global _flusher_started
+    with _lock:
+        if _flusher_started:
+            return
+        _flusher_started = True
+    threading.Thread(
+        target=_flush_when_idle, name="caching-stats-flush", daemon=True
+    ).start()
+
+
+def _flush_when_idle() -> None:
+    while True:
+        # seconds; short steps, so a shorter interval set later takes effect soon
+        time.sleep(min(max(conf.STATS_FLUSH_INTERVAL, 0.05), 1.0))
+        if _pending and clock() >= _next_flush:
+            flush()
+
+
+def _forked() -> None:
+    global _flusher_started, _lock
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    _flusher_started = False  # threads do not survive a fork
+    _pending.clear()  # the parent's counts are the parent's to flush
+    _kept.clear()
 
 
 def _redis() -> tuple[Any, str] | None:
@@ -124,3 +160,7 @@ def reset() -> None:
     with _lock:
         _pending.clear()
         _kept.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
+atexit.register(flush)

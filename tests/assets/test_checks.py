@@ -75,7 +75,7 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
             "NAME": "other",
         },
     ]
-    with override_settings(TEMPLATES=templates):
+    with override_settings(TEMPLATES=templates, ASSETS_DICTIONARY_TEMPLATES=[]):
         errors = check_settings()
         assert [(e.id, e.msg) for e in errors] == [
             ("assets.E003", "page.html: {% css_bundle %} names unknown bundle 'sitee'.")
@@ -92,10 +92,18 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
         ("ASSETS_MAX_AGE", "1 day", "assets.E004"),
         ("ASSETS_COMPRESS_MIN_SIZE", -1, "assets.E004"),
         ("ASSETS_IMMUTABLE_MAX_AGE", None, "assets.E004"),
-        ("ASSETS_COMPRESS_ENCODINGS", ["zstd"], "assets.E005"),
+        ("ASSETS_COMPRESS_ENCODINGS", ["deflate"], "assets.E005"),
         ("ASSETS_COMPRESS_ENCODINGS", "br", "assets.E005"),
         ("ASSETS_BROTLI_QUALITY", 11, "assets.E006"),
         ("ASSETS_GZIP_LEVEL", 0, "assets.E007"),
+        ("ASSETS_ZSTD_LEVEL", 20, "assets.E008"),
+        ("ASSETS_ZSTD_LEVEL", 0, "assets.E008"),
+        ("ASSETS_DICTIONARY_TEMPLATES", "home.html", "assets.E009"),
+        ("ASSETS_DICTIONARY_TEMPLATES", ["home.html", 3], "assets.E009"),
+        ("ASSETS_DICTIONARY_TEMPLATES", ["nope.html"], "assets.E009"),
+        ("ASSETS_DICTIONARY_MATCH", "posts/*", "assets.E010"),
+        ("ASSETS_DICTIONARY_MATCH", '/"*', "assets.E010"),
+        ("ASSETS_DICTIONARY_MATCH", None, "assets.E010"),
     ],
 )
 def test_bad_values(setting: str, value: Any, error: str) -> None:

@@ -35,7 +35,8 @@ def test_defaults_pass() -> None:
         ("CACHING_JITTER", -0.1, "caching.E010"),
         ("CACHING_STATS_FLUSH_INTERVAL", "10", "caching.E011"),
         ("CACHING_JITTER", 1.0, "caching.E012"),
-        ("CACHING_BREAKER_COOLDOWN_MAX", 0.5, "caching.E013"),
+        ("CACHING_BREAKER_COOLDOWN_MAX", 0.1, "caching.E013"),
+        ("CACHING_EXIT_WAIT", -1, "caching.E014"),
     ],
 )
 def test_bad_settings(setting: str, value: Any, check_id: str) -> None:

@@ -110,6 +110,50 @@ def test_recovery_with_zero_stale_reads(
     assert calls == list(range(5)) * 2
 
 
+@pytest.mark.redis
+@pytest.mark.parametrize("failures", [1, 3], ids=["blip", "breaker opened"])
+def test_an_exiting_process_delivers_what_redis_missed(
+    redis: RedisServer, worker_env: dict[str, str], failures: int
+) -> None:
+    """A `manage.py shell` edit during a failover is not lost when the shell exits."""
+    raw = redis_py.Redis.from_url(redis.url)
+    raw.set("t:1:edited", "old")
+    worker = Worker({**worker_env, "PERFSITE_TEST_EXIT_WAIT": "20"})
+    redis.pause()
+    answer = worker.ask(f"delete {' '.join(['edited'] * failures)}")
+    assert answer == {
+        "state": "open" if failures == 3 else "closed",
+        "missed": 1,
+    }
+    # Redis still hangs when the worker starts to exit, and answers meanwhile.
+    worker.process.stdin.close()  # type: ignore[union-attr]
+    assert worker.read() == {"exiting": True}
+    redis.resume()
+    assert worker.process.wait(timeout=30) == 0
+    if failures == 3:  # after an outage, the namespace is bumped
+        assert raw.get("t:caching:epoch") == b"1"
+    else:  # after a blip, the missed delete is replayed
+        assert not raw.exists("t:1:edited")
+    raw.close()
+
+
+@pytest.mark.redis
+def test_an_exiting_process_that_cannot_deliver_says_so(
+    redis: RedisServer, worker_env: dict[str, str]
+) -> None:
+    worker = Worker(
+        {**worker_env, "PERFSITE_TEST_EXIT_WAIT": "0.5"}, stderr=subprocess.PIPE
+    )
+    redis.pause()
+    try:
+        assert worker.ask("delete edited")["missed"] == 1
+        _, err = worker.process.communicate("", timeout=30)
+    finally:
+        redis.resume()
+    assert worker.process.returncode == 0
+    assert "1 missed writes could not reach Redis before exit" in err
+
+
 # -- the near cache across processes -------------------------------------------
 
 

@@ -84,6 +84,11 @@ def handle(command: str, args: list[str]) -> dict[str, Any]:
         while cache.get(args[0]) == int(args[1]) and time.monotonic() < deadline:
             time.sleep(0.0002)  # a worker between requests releases the GIL
         return {"seen_at": time.monotonic(), "value": cache.get(args[0])}
+    if command == "delete":
+        cache = caches["default"]
+        for key in args:
+            cache.delete(key)
+        return {"state": cache.breaker.state, "missed": cache.health()["missed"]}
     if command == "touch":
         cache = caches["default"]
         cache.get("touch")
@@ -96,6 +101,7 @@ def main() -> None:
     for line in sys.stdin:
         command, *args = line.split()
         print(json.dumps(handle(command, args)), flush=True)
+    print(json.dumps({"exiting": True}), flush=True)  # the exit handlers run next
 
 
 if __name__ == "__main__":

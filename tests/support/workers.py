@@ -13,13 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], stderr: int | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.cache_worker"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=stderr,
             text=True,
         )
         assert self.read() == {"ready": True}
