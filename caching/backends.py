@@ -209,13 +209,25 @@ class FailoverCache(BaseCache):
                 "TIMEOUT": params.get("TIMEOUT", 300),
                 "KEY_PREFIX": self.key_prefix,
                 "VERSION": self.version,
+                # The same stored keys as Redis: caches that share a location
+                # but not a key function must not see each other's entries.
+                **(
+                    {"KEY_FUNCTION": params["KEY_FUNCTION"]}
+                    if "KEY_FUNCTION" in params
+                    else {}
+                ),
                 "OPTIONS": {"MAX_ENTRIES": conf.FALLBACK_MAX_ENTRIES},
             },
         )
 
     def validate_key(self, key: Any) -> None:
         for warning in _key_warnings(key):
-            warnings.warn(warning, CacheKeyWarning, stacklevel=3)
+            warnings.warn(warning, CacheKeyWarning, stacklevel=4)
+
+    def _validate(self, key: Any, version: Any) -> None:
+        # As Django's backends do: the key as stored (prefix, version and a
+        # custom KEY_FUNCTION applied) is what must be portable.
+        self.validate_key(self.make_key(key, version=version))
 
     # -- routing ---------------------------------------------------------
 
@@ -363,7 +375,7 @@ class FailoverCache(BaseCache):
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
-        self.validate_key(key)
+        self._validate(key, version)
         return bool(
             self._route(
                 "add",
@@ -380,7 +392,7 @@ class FailoverCache(BaseCache):
         return self._capped(timeout)
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
-        self.validate_key(key)
+        self._validate(key, version)
         self._near_guard()
         try:
             return self._route("get", (key, default, version))
@@ -391,7 +403,7 @@ class FailoverCache(BaseCache):
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> None:
-        self.validate_key(key)
+        self._validate(key, version)
         self._route(
             "set",
             (key, value, timeout, version),
@@ -403,7 +415,7 @@ class FailoverCache(BaseCache):
     def touch(
         self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
-        self.validate_key(key)
+        self._validate(key, version)
         return bool(
             self._route(
                 "touch",
@@ -415,13 +427,13 @@ class FailoverCache(BaseCache):
         )
 
     def delete(self, key: Any, version: Any = None) -> bool:
-        self.validate_key(key)
+        self._validate(key, version)
         return bool(self._route("delete", (key, version), [key], version))
 
     def get_many(self, keys: Any, version: Any = None) -> dict[Any, Any]:
         keys = list(keys)
         for key in keys:
-            self.validate_key(key)
+            self._validate(key, version)
         self._near_guard()
         try:
             result: dict[Any, Any] = self._route("get_many", (keys, version))
@@ -431,11 +443,11 @@ class FailoverCache(BaseCache):
         return result
 
     def has_key(self, key: Any, version: Any = None) -> bool:
-        self.validate_key(key)
+        self._validate(key, version)
         return bool(self._route("has_key", (key, version)))
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
-        self.validate_key(key)
+        self._validate(key, version)
         result: int = self._route("incr", (key, delta, version), [key], version)
         return result
 
@@ -447,7 +459,7 @@ class FailoverCache(BaseCache):
     ) -> list[Any]:
         data = dict(data)
         for key in data:
-            self.validate_key(key)
+            self._validate(key, version)
         self._route(
             "set_many",
             (data, timeout, version),
@@ -460,7 +472,7 @@ class FailoverCache(BaseCache):
     def delete_many(self, keys: Any, version: Any = None) -> None:
         keys = list(keys)
         for key in keys:
-            self.validate_key(key)
+            self._validate(key, version)
         if keys:
             self._route("delete_many", (keys, version), keys, version)
 
