@@ -32,7 +32,6 @@ from django.core.cache.backends.base import (
     memcache_key_warnings,
 )
 from django.core.cache.backends.locmem import LocMemCache
-from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.backoff import NoBackoff
 from redis.exceptions import (
@@ -46,6 +45,7 @@ from redis.retry import Retry
 from caching.breaker import CircuitBreaker, Decision
 from caching.conf import conf
 from caching.keys import EPOCH_KEY
+from caching.near_redis import NearRedisCache
 from caching.serializer import JunkValue
 
 logger = logging.getLogger(__name__)
@@ -199,7 +199,8 @@ class FailoverCache(BaseCache):
         pool_kwargs.setdefault("retry", _no_retry())
         options["CONNECTION_POOL_KWARGS"] = pool_kwargs
         self._base_prefix = self.key_prefix
-        self._primary = RedisCache(server, {**params, "OPTIONS": options})
+        # django-redis plus the near cache (caching/near_redis.py).
+        self._primary = NearRedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{self.key_prefix}"
         self._shared = _shared_state(self.name)
         self._shared.owner = self
@@ -393,6 +394,7 @@ class FailoverCache(BaseCache):
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
         self._validate(key, version)
+        self._near_guard()
         try:
             return self._route("get", (key, default, version))
         except DECODE_ERRORS:
@@ -433,6 +435,7 @@ class FailoverCache(BaseCache):
         keys = list(keys)
         for key in keys:
             self._validate(key, version)
+        self._near_guard()
         try:
             result: dict[Any, Any] = self._route("get_many", (keys, version))
         except DECODE_ERRORS:
@@ -485,6 +488,20 @@ class FailoverCache(BaseCache):
 
     def close(self, **kwargs: Any) -> None:
         self._primary.close(**kwargs)
+
+    # -- near cache hooks (caching/near_redis.py) -------------------------
+
+    def _near_guard(self) -> None:
+        # Copies kept while Redis was trusted are dropped as soon as the
+        # breaker is seen out of closed; every read passes here first.
+        if not self.breaker.closed:
+            self._primary.near_drop()
+
+    def near_stats(self) -> dict[str, int | bool]:
+        return self._primary.near_stats()
+
+    def near_sync(self, timeout: float = 5.0) -> bool:
+        return self._primary.near_sync(timeout)
 
     # -- health ----------------------------------------------------------
 

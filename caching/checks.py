@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -29,6 +30,8 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
     "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
     "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
+    "CACHING_NEAR_MAX_ENTRIES": _Rule(int, 0, id="caching.E021"),
+    "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
     "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
 }
 
@@ -54,6 +57,15 @@ def _number_errors() -> list[CheckMessage]:
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors = _number_errors()
+    near = getattr(settings, "CACHING_NEAR_CACHE", DEFAULTS["CACHING_NEAR_CACHE"])
+    if not isinstance(near, bool):
+        errors.append(
+            Error(
+                "CACHING_NEAR_CACHE must be True or False.",
+                hint=f"Got {near!r}; the default is True.",
+                id="caching.E020",
+            )
+        )
     if not errors:
         jitter = getattr(settings, "CACHING_JITTER", DEFAULTS["CACHING_JITTER"])
         if jitter >= 1:
@@ -82,28 +94,50 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
     return errors
 
 
+def _failing_caches(
+    backend_path: str, probe: str, errors: tuple[type[BaseException], ...]
+) -> Iterator[tuple[str, BaseException]]:
+    """Each cache of ``backend_path`` whose method ``probe`` raises ``errors``."""
+    for alias, config in settings.CACHES.items():
+        if config.get("BACKEND") == backend_path:
+            try:
+                getattr(caches[alias], probe)()
+            except errors as exc:
+                yield alias, exc
+
+
+def check_embedded(**kwargs: Any) -> list[CheckMessage]:
+    """An embedded cache whose file cannot be opened is an error at start-up."""
+    from caching.embedded import STORE_ERRORS
+
+    return [
+        Error(
+            f"Cache {alias!r} cannot use its SQLite file: {exc}",
+            hint="Point its LOCATION (DJANGO_CACHE_PATH for the demo) "
+            "at a writable file.",
+            id="caching.E023",
+        )
+        for alias, exc in _failing_caches(
+            "caching.embedded.SQLiteCache", "probe", STORE_ERRORS
+        )
+    ]
+
+
 def check_redis(**kwargs: Any) -> list[CheckMessage]:
     """Warn, without failing start-up, when a FailoverCache's Redis is unreachable."""
-    from caching.backends import REDIS_ERRORS, FailoverCache
+    from caching.backends import REDIS_ERRORS
 
-    warnings: list[CheckMessage] = []
-    for alias, config in settings.CACHES.items():
-        if config.get("BACKEND") != "caching.backends.FailoverCache":
-            continue
-        backend = caches[alias]
-        assert isinstance(backend, FailoverCache)
-        try:
-            backend.ping()
-        except REDIS_ERRORS as exc:
-            warnings.append(
-                Warning(
-                    f"Redis of cache {alias!r} is unreachable: {exc}",
-                    hint="The site runs on the per-process fallback until it "
-                    "answers; check the cache's LOCATION (REDIS_URL).",
-                    id="caching.W001",
-                )
-            )
-    return warnings
+    return [
+        Warning(
+            f"Redis of cache {alias!r} is unreachable: {exc}",
+            hint="The site runs on the per-process fallback until it "
+            "answers; check the cache's LOCATION (REDIS_URL).",
+            id="caching.W001",
+        )
+        for alias, exc in _failing_caches(
+            "caching.backends.FailoverCache", "ping", REDIS_ERRORS
+        )
+    ]
 
 
 def check_release(**kwargs: Any) -> list[CheckMessage]:

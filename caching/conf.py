@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_LOCK_WAIT": 5.0,  # seconds
     "CACHING_JITTER": 0.1,
     "CACHING_STATS_FLUSH_INTERVAL": 10.0,  # seconds
+    "CACHING_NEAR_CACHE": True,
+    "CACHING_NEAR_MAX_ENTRIES": 10_000,  # per process and cache
+    "CACHING_NEAR_MAX_BYTES": 16 * 1024 * 1024,  # per process and cache
     "CACHING_EXIT_WAIT": 5.0,  # seconds
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
@@ -80,6 +83,20 @@ class Settings:
     @property
     def STATS_FLUSH_INTERVAL(self) -> float:
         return float(self._get("CACHING_STATS_FLUSH_INTERVAL"))
+
+    @property
+    def NEAR_CACHE(self) -> bool:
+        """Keep per-process copies of Redis reads, invalidated by CLIENT TRACKING."""
+        return bool(self._get("CACHING_NEAR_CACHE"))
+
+    @property
+    def NEAR_MAX_ENTRIES(self) -> int:
+        return int(self._get("CACHING_NEAR_MAX_ENTRIES"))
+
+    @property
+    def NEAR_MAX_BYTES(self) -> int:
+        """Bound on the bytes of the copies; one value may use a sixteenth."""
+        return int(self._get("CACHING_NEAR_MAX_BYTES"))
 
     @property
     def EXIT_WAIT(self) -> float:

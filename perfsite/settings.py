@@ -1,7 +1,7 @@
 """Settings for the perfsite demo, read from the environment.
 
 With nothing set, the site runs on a bare machine: SQLite in the project
-directory and the in-process LocMem cache. Production values come from
+directory and a SQLite-file cache every process of the site shares. Production values come from
 ``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL`` and ``CDN_URL``; see README.md.
 """
 
@@ -98,8 +98,14 @@ def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
     if not redis_url:
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                "LOCATION": "perfsite",
+                # One SQLite file shared by every process of the site on this
+                # machine (workers, shell, commands): one set of group
+                # versions, so one ETag and no stale copy per process.
+                "BACKEND": "caching.embedded.SQLiteCache",
+                "LOCATION": os.environ.get("DJANGO_CACHE_PATH")
+                or str(BASE_DIR / "cache.sqlite3"),
+                "KEY_PREFIX": "perfsite",
+                "OPTIONS": {"MAX_ENTRIES": 20_000},
             }
         }
     redis = redis_cache_config(redis_url)
