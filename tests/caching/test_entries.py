@@ -69,8 +69,14 @@ def quiet_stats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stats, "_next_flush", float("inf"))
 
 
+@pytest.fixture
+def core_only(settings: Any) -> None:
+    """Redis commands of the core itself: no near cache in front of them."""
+    settings.CACHING_NEAR_CACHE = False
+
+
 def test_a_cold_miss_reads_once_and_writes_once_plus_the_lock(
-    failover: Any, redis: RedisServer, quiet_stats: None
+    failover: Any, redis: RedisServer, quiet_stats: None, core_only: None
 ) -> None:
     @cache_result(60, groups=["cold"])
     def compute(x: int) -> int:
@@ -104,7 +110,7 @@ def test_groups_nobody_read_before_are_seeded_once_with_add(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_304_costs_no_more_than_a_hit(
-    failover: Any, redis: RedisServer, settings: Any, quiet_stats: None
+    failover: Any, redis: RedisServer, settings: Any, quiet_stats: None, core_only: None
 ) -> None:
     settings.ROOT_URLCONF = "tests.caching.site"
     site.renders.clear()
@@ -119,6 +125,23 @@ def test_a_304_costs_no_more_than_a_hit(
         )
     assert names(hit) == names(revalidation) == ["MGET"]
     assert site.renders.count("host") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_near_cache_a_warm_hit_and_a_304_make_no_redis_call(
+    failover: Any, redis: RedisServer, settings: Any, quiet_stats: None
+) -> None:
+    settings.ROOT_URLCONF = "tests.caching.site"
+    client = Client()
+    first = client.get("/t/host/9/")
+    client.get("/t/host/9/")  # fills the near cache
+    with monitored(redis.url) as commands:
+        assert client.get("/t/host/9/").status_code == 200
+        assert (
+            client.get("/t/host/9/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code
+            == 304
+        )
+    assert names(commands) == []
 
 
 @pytest.mark.parametrize(
