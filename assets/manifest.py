@@ -73,7 +73,7 @@ def assets(bundle: str, kind: str) -> list[Asset]:
 def critical_css(bundle: str) -> str:
     """The bundle's critical CSS, ready to inline ('' when it has none)."""
     sources = _known(bundle).get("critical", [])
-    if not sources:
+    if not sources and bundle not in conf.CRITICAL_PAGES:
         return ""
     if conf.DEBUG:
         return bundles.build(bundle, "critical", _read_source, static)

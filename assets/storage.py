@@ -20,7 +20,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-from assets import bundles
+from assets import bundles, extract
 from assets.conf import conf
 
 MANIFEST_NAME = "assets.json"
@@ -99,10 +99,27 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                         "integrity": integrity(data),
                     }
             manifest[bundle] = entry
-        payload = json.dumps(
-            {"version": 1, "bundles": manifest}, indent=1, sort_keys=True
-        )
-        self._replace(MANIFEST_NAME, payload.encode())
+        previous = self._previous_manifest()
+
+        def write() -> None:
+            payload = json.dumps(
+                {"version": 1, "bundles": manifest}, indent=1, sort_keys=True
+            )
+            self._replace(MANIFEST_NAME, payload.encode())
+
+        # Critical CSS extracted in a browser (it reads the manifest just written).
+        extract.extract(self, manifest, previous, write)
+        write()
+
+    def _previous_manifest(self) -> dict[str, dict[str, Any]]:
+        if not self.exists(MANIFEST_NAME):
+            return {}
+        with self.open(MANIFEST_NAME) as handle:
+            try:
+                loaded: dict[str, dict[str, Any]] = json.load(handle)["bundles"]
+            except (ValueError, KeyError):
+                return {}
+        return loaded
 
     def compress_files(self, paths: Any) -> Iterator[tuple[str, str]]:
         # Only what changed since the last build is compressed again.

@@ -154,6 +154,14 @@ ASSETS_BUNDLES = {
         "js": ["perfsite/js/app.js", "perfsite/js/enhance.js"],
     }
 }
+# The pages whose first viewport the critical CSS is extracted from, in
+# headless Chromium at collectstatic (the "critical" list is the fallback).
+ASSETS_CRITICAL_PAGES = {
+    "site": [
+        {"template": "home.html", "context": "perfsite.critical.home"},
+        {"template": "post_detail.html", "context": "perfsite.critical.post_detail"},
+    ]
+}
 
 # HTTPS hardening, on whenever DEBUG is off. DJANGO_SECURE=0 turns it off for a
 # plain-HTTP production-like run on localhost (the benchmarks do this).
