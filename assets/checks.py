@@ -13,6 +13,7 @@ from django.template import engines
 from django.template.backends.django import DjangoTemplates
 
 from assets import bundles
+from assets.checks_pageload import check_page_load
 from assets.conf import conf
 
 BUNDLE_TAGS = ("css_bundle", "js_bundle", "critical_css", "lazy_css", "lazy_js")
@@ -34,6 +35,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         errors += _check_templates()
     errors += _check_numbers()
     errors += _check_compression()
+    errors += check_page_load()
     return errors
 
 

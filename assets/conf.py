@@ -116,7 +116,7 @@ class Settings:
         value: Any = getattr(
             settings,
             "ASSETS_SPECULATION_EXCLUDE",
-            ["/admin/*", "/*logout*", "/*login*", "/profiling/*", "/*\\?*"],
+            ["/admin/*", "/*logout*", "/*login*", "/profiling/*"],
         )
         return value  # type: ignore[no-any-return]
 

@@ -27,6 +27,7 @@ import logging
 import mimetypes
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urljoin
@@ -129,8 +130,12 @@ def extract(
             )
         return
     write()
+    # In a thread of its own: Playwright's sync API refuses to run in a thread
+    # that has an event loop (an async caller, or another Playwright).
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(_extract, storage, entries, previous, wanted, executable)
     try:
-        _extract(storage, entries, previous, wanted, executable)
+        job.result()
     except Exception as exc:  # a browser that cannot start must not stop a deploy
         logger.warning(
             "Critical CSS: the declared lists (the browser failed: %s).", exc

@@ -5,7 +5,9 @@ before Django hashes the collected files it writes every bundle of
 ``ASSETS_BUNDLES`` into ``STATIC_ROOT`` (so the bundles are hashed, get their
 ``url()``s rewritten and are compressed like any other file), and afterwards it
 writes ``assets.json``: each bundle's hashed path, its SRI digest and the
-inlinable critical CSS. Nothing is written at request time.
+inlinable critical CSS (extracted in a browser by ``assets.extract`` where it
+can be), and each raster image's size and responsive variants
+(``assets.images``, written before hashing like the bundles). Nothing is written at request time.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-from assets import bundles, extract
+from assets import bundles, extract, images
 from assets.conf import conf
 
 MANIFEST_NAME = "assets.json"
@@ -43,9 +45,11 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         if dry_run:
             yield from super().post_process(paths, dry_run=dry_run, **options)
             return
+        previous = self._previous_manifest()
         built = self._write_bundles(paths)
+        pictures = self._write_images(paths, previous.get("images", {}))
         yield from super().post_process(paths, dry_run=dry_run, **options)
-        self._write_manifest(built)
+        self._write_manifest(built, pictures, previous.get("bundles", {}))
 
     def _write_bundles(
         self, paths: dict[str, tuple[Any, str]]
@@ -68,6 +72,35 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                 built.setdefault(bundle, {})[kind] = name
         return built
 
+    def _write_images(
+        self, paths: dict[str, tuple[Any, str]], previous: dict[str, Any]
+    ) -> dict[str, Any]:
+        """AVIF/WebP variants of each raster image, recorded for the tags."""
+        fmts: list[str] | None = None
+        entries: dict[str, Any] = {}
+        for path in sorted(p for p in paths if images.is_raster(p)):
+            storage, source = paths[path]
+            with storage.open(source) as handle:
+                data = handle.read()
+            digest = images.source_digest(data)
+            entry = previous.get(path, {})
+            names = [n for variants in entry.get("variants", {}).values() for _, n in variants]
+            if entry.get("digest") != digest or not all(map(self.exists, names)):
+                if fmts is None:
+                    fmts = images.formats()
+                width, height = images.size(data)
+                entry = {"digest": digest, "width": width, "height": height, "variants": {}}
+                for variant in images.variants(path, data, fmts):
+                    self._replace(variant.name, variant.data)
+                    entry["variants"].setdefault(variant.format, []).append(
+                        [variant.width, variant.name]
+                    )
+            for variants in entry["variants"].values():
+                for _, name in variants:
+                    paths[name] = (self, name)
+            entries[path] = entry
+        return entries
+
     def _replace(self, name: str, data: bytes) -> None:
         if self.exists(name):
             with self.open(name) as handle:
@@ -76,7 +109,12 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
             self.delete(name)
         self._save(name, ContentFile(data))
 
-    def _write_manifest(self, built: dict[str, dict[str, str]]) -> None:
+    def _write_manifest(
+        self,
+        built: dict[str, dict[str, str]],
+        pictures: dict[str, Any],
+        previous: dict[str, dict[str, Any]],
+    ) -> None:
         manifest: dict[str, dict[str, Any]] = {}
         for bundle, kinds in built.items():
             entry: dict[str, Any] = {}
@@ -99,11 +137,12 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                         "integrity": integrity(data),
                     }
             manifest[bundle] = entry
-        previous = self._previous_manifest()
 
         def write() -> None:
             payload = json.dumps(
-                {"version": 1, "bundles": manifest}, indent=1, sort_keys=True
+                {"version": 1, "bundles": manifest, "images": pictures},
+                indent=1,
+                sort_keys=True,
             )
             self._replace(MANIFEST_NAME, payload.encode())
 
@@ -111,13 +150,14 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         extract.extract(self, manifest, previous, write)
         write()
 
-    def _previous_manifest(self) -> dict[str, dict[str, Any]]:
+    def _previous_manifest(self) -> dict[str, Any]:
+        """The last build's ``assets.json``: what it extracted and encoded."""
         if not self.exists(MANIFEST_NAME):
             return {}
         with self.open(MANIFEST_NAME) as handle:
             try:
-                loaded: dict[str, dict[str, Any]] = json.load(handle)["bundles"]
-            except (ValueError, KeyError):
+                loaded: dict[str, Any] = json.load(handle)
+            except ValueError:
                 return {}
         return loaded
 

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right below sessions: a speculative prefetch never creates a session.
+    "assets.prefetch.PrefetchSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
