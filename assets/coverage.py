@@ -2,12 +2,14 @@
 
 Each page is loaded at each viewport (and colour scheme). Once the page's
 deferred stylesheets apply and its fonts are ready, every element that starts
-below the first viewport is hidden (``display: none`` stops the browser from
-styling its subtree; it stays in the DOM, so ``:last-child`` and sibling
-selectors keep matching as on the real page), and the style of the whole
-document is recomputed under CDP rule-usage tracking
-(``CSS.startRuleUsageTracking`` / ``CSS.stopRuleUsageTracking``). The rules
-reported as used are the ones that style what is inside the first viewport.
+below the first viewport is replaced by an empty element of the same tag (so
+``:last-child``, ``:nth-of-type`` and the like still match the elements above
+the fold as on the real page, while the classes and content below it match
+nothing), and the style of the whole document is recomputed under CDP
+rule-usage tracking (``CSS.startRuleUsageTracking`` /
+``CSS.stopRuleUsageTracking``). The rules reported as used are the ones that
+style what is inside the first viewport (plus a few type selectors the
+stand-ins match).
 
 Nothing is fetched from a network: the pages are HTML rendered beforehand,
 and every request the browser makes is answered through request interception
@@ -35,15 +37,15 @@ APPLY_DEFERRED = """async () => {
   await document.fonts.ready;
 }"""
 
-# Measure every element first, then hide: hiding while measuring would move
-# later elements up into the viewport.
+# Measure every element first, then replace: replacing while measuring would
+# move later elements up into the viewport.
 HIDE_BELOW_FOLD = """() => {
   const below = [];
   for (const el of document.body.querySelectorAll('*')) {
     const box = el.getBoundingClientRect();
     if (box.top >= innerHeight && !below.some((b) => b.contains(el))) below.push(el);
   }
-  for (const el of below) el.style.setProperty('display', 'none', 'important');
+  for (const el of below) el.replaceWith(document.createElement(el.localName));
   return below.length;
 }"""
 
