@@ -13,9 +13,12 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
-from assets.conf import conf
+from assets.conf import conf as _conf
 from assets.images import MIME
 from assets.prefetch import EAGERNESS
+
+# Settings as the user wrote them (Any), before the typed view of ``conf``.
+conf: Any = _conf
 
 
 def _positive_ints(value: Any, length: int | None = None) -> bool:
@@ -110,7 +113,9 @@ def _check_images() -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     if not _positive_ints(conf.IMAGE_WIDTHS):
         errors.append(
-            Error("ASSETS_IMAGE_WIDTHS must be a list of pixel widths.", id="assets.E023")
+            Error(
+                "ASSETS_IMAGE_WIDTHS must be a list of pixel widths.", id="assets.E023"
+            )
         )
     formats = conf.IMAGE_FORMATS
     if not (isinstance(formats, list | tuple) and set(formats) <= set(MIME)):

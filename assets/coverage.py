@@ -123,15 +123,15 @@ def _route(pages: dict[str, bytes], fetch: Fetch) -> Callable[[Any], None]:
     return handle
 
 
-def _measure(
-    context: Any, url: str, stylesheets: Sequence[str], usage: Usage
-) -> None:
+def _measure(context: Any, url: str, stylesheets: Sequence[str], usage: Usage) -> None:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     sheets: dict[str, str] = {}
     cdp.on(
         "CSS.styleSheetAdded",
-        lambda e: sheets.__setitem__(e["header"]["styleSheetId"], e["header"]["sourceURL"]),
+        lambda e: sheets.__setitem__(
+            e["header"]["styleSheetId"], e["header"]["sourceURL"]
+        ),
     )
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")

@@ -42,7 +42,8 @@ class _Offsets:
                 self.starts.append(index + 1)
 
     def of(self, node: Any) -> int:
-        return self.starts[node.source_line - 1] + node.source_column - 1
+        offset: int = self.starts[node.source_line - 1] + node.source_column - 1
+        return offset
 
 
 def utf16_to_index(text: str, offsets: Iterable[int]) -> list[int]:
@@ -78,7 +79,7 @@ def _walk(rules: list[Any], tree: dict[int, list[Any]]) -> Iterable[QualifiedRul
             yield from _walk(_children(rule, tree) or [], tree)
 
 
-def _names(rules: Iterable[QualifiedRule]) -> set[str]:
+def _names(rules: Iterable[QualifiedRule | AtRule]) -> set[str]:
     """Every identifier and string in the declarations of ``rules``."""
     names: set[str] = set()
     for rule in rules:
@@ -93,7 +94,7 @@ def _names(rules: Iterable[QualifiedRule]) -> set[str]:
 
 def _named(rule: AtRule, names: set[str]) -> bool:
     if rule.lower_at_keyword == "font-face":
-        families = _names([rule])  # type: ignore[list-item]
+        families = _names([rule])
         return bool(families & names)
     prelude = tinycss2.serialize(rule.prelude).strip().strip("'\"").lower()
     return prelude in names

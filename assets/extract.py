@@ -27,8 +27,8 @@ import logging
 import mimetypes
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote, urljoin
 
@@ -40,6 +40,7 @@ from assets import bundles, coverage, critical
 from assets.conf import conf
 
 logger = logging.getLogger(__name__)
+
 
 def browser_path() -> tuple[str | None, str]:
     """The Chromium to use, or None and why not."""
@@ -118,7 +119,7 @@ def extract(
     the browser link this build's bundles.
     """
     wanted = [name for name in conf.CRITICAL_PAGES if "css" in entries.get(name, {})]
-    for name, entry in entries.items():
+    for entry in entries.values():
         entry["critical_source"] = "declared" if "critical" in entry else "none"
     if not wanted:
         return

@@ -189,7 +189,9 @@ def srcset(candidates: Sequence[tuple[str, int]]) -> str:
     return ", ".join(f"{url} {int(width)}w" for url, width in candidates)
 
 
-def picture(img: SafeString, sources: Sequence[tuple[str, str]], sizes: str) -> SafeString:
+def picture(
+    img: SafeString, sources: Sequence[tuple[str, str]], sizes: str
+) -> SafeString:
     """``img`` inside a ``<picture>`` offering ``(type, srcset)`` sources first."""
     return format_html(
         "<picture>{}{}</picture>",

@@ -88,7 +88,11 @@ def variants(path: str, data: bytes, fmts: list[str]) -> Iterator[Variant]:
     """Every variant of the image at ``path`` whose bytes are ``data``."""
     with Image.open(io.BytesIO(data)) as source:
         source.load()
-        mode = "RGBA" if "A" in source.getbands() or "transparency" in source.info else "RGB"
+        mode = (
+            "RGBA"
+            if "A" in source.getbands() or "transparency" in source.info
+            else "RGB"
+        )
         image = source.convert(mode)
     for width in widths(image.width):
         height = max(1, round(image.height * width / image.width))

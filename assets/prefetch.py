@@ -44,7 +44,11 @@ def rules() -> dict[str, Any]:
                     "and": [
                         {"href_matches": "/*"},
                         *excluded,
-                        {"not": {"selector_matches": "[rel~=nofollow], [data-no-prefetch]"}},
+                        {
+                            "not": {
+                                "selector_matches": "[rel~=nofollow], [data-no-prefetch]"
+                            }
+                        },
                     ]
                 },
                 "eagerness": conf.SPECULATION_EAGERNESS,
@@ -57,9 +61,7 @@ def rules_json() -> str:
     """The rules as JSON that is safe inside a ``<script>`` element."""
     text = json.dumps(rules(), separators=(",", ":"), sort_keys=True)
     # As Django's json_script: no "</script>", "<!--" or "&" can appear raw.
-    return (
-        text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
-    )
+    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
 
 
 class PrefetchSessionMiddleware:

@@ -84,12 +84,21 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                 data = handle.read()
             digest = images.source_digest(data)
             entry = previous.get(path, {})
-            names = [n for variants in entry.get("variants", {}).values() for _, n in variants]
+            names = [
+                n
+                for variants in entry.get("variants", {}).values()
+                for _, n in variants
+            ]
             if entry.get("digest") != digest or not all(map(self.exists, names)):
                 if fmts is None:
                     fmts = images.formats()
                 width, height = images.size(data)
-                entry = {"digest": digest, "width": width, "height": height, "variants": {}}
+                entry = {
+                    "digest": digest,
+                    "width": width,
+                    "height": height,
+                    "variants": {},
+                }
                 for variant in images.variants(path, data, fmts):
                     self._replace(variant.name, variant.data)
                     entry["variants"].setdefault(variant.format, []).append(

@@ -33,6 +33,9 @@ class Post(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("post-detail", args=[self.pk])
+
     @property
     def word_count(self) -> int:
         return len(self.body.split())
@@ -41,6 +44,3 @@ class Post(models.Model):
     def reading_minutes(self) -> int:
         """Minutes to read the body at 220 words a minute (as app.js counted)."""
         return max(1, round(self.word_count / WORDS_PER_MINUTE))
-
-    def get_absolute_url(self) -> str:
-        return reverse("post-detail", args=[self.pk])

@@ -79,9 +79,7 @@ def cls(browser: Any, url: str, width: int, height: int) -> float:
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
     page.goto(url, wait_until="load")
-    wait_until(
-        page, "() => document.querySelector('link[data-assets-lazy]') === null"
-    )
+    wait_until(page, "() => document.querySelector('link[data-assets-lazy]') === null")
     # The lazy scripts load 3 s after load without interaction; they change
     # the header (the theme toggle), which must not shift anything either.
     wait_until(page, "() => window.perfsiteEnhanced === true", timeout=30)
@@ -112,3 +110,32 @@ def test_the_declared_list_alone_shifts_the_post_page(
     # The measurement can fail: without extraction the article moves.
     home, post = pages(declared_site)
     assert cls(browser, post, *VIEWPORTS[0]) > 0
+
+
+def test_a_hovered_link_is_navigated_from_its_prefetch(
+    site: Site, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1350, "height": 940})
+    context.add_init_script(WATCH_CSP)
+    page = context.new_page()
+    page.goto(site.url + "/", wait_until="load")
+    link = page.locator(".post-card__link").first
+    target = str(link.get_attribute("href"))
+    assert site.hits.count(target) == 0
+
+    link.hover()
+    deadline = 50  # tenths of a second
+    while site.hits.count(target) == 0 and deadline:
+        page.wait_for_timeout(100)
+        deadline -= 1
+    assert site.hits.count(target) == 1  # prefetched while hovered
+
+    link.click()
+    page.wait_for_url(site.url + target)
+    delivery = page.evaluate(
+        "performance.getEntriesByType('navigation')[0].deliveryType"
+    )
+    assert delivery == "navigational-prefetch"
+    assert site.hits.count(target) == 1  # the click needed no second request
+    assert_clean(page, [])
+    context.close()
