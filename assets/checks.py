@@ -30,12 +30,13 @@ def _raw(name: str) -> Any:
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors = _check_bundles_shape()
-    if not errors:
+    bundles_ok = not errors
+    if bundles_ok:
         errors += _check_bundle_files()
         errors += _check_templates()
     errors += _check_numbers()
     errors += _check_compression()
-    errors += check_page_load()
+    errors += check_page_load(bundles_ok)
     return errors
 
 

@@ -29,9 +29,10 @@ def _positive_ints(value: Any, length: int | None = None) -> bool:
     )
 
 
-def check_page_load() -> list[CheckMessage]:
+def check_page_load(bundles_ok: bool = True) -> list[CheckMessage]:
+    """``bundles_ok``: ASSETS_BUNDLES is valid, so pages can be checked against it."""
     return [
-        *_check_critical_pages(),
+        *(_check_critical_pages() if bundles_ok else []),
         *_check_critical_browser(),
         *_check_images(),
         *_check_speculation(),
