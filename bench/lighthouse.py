@@ -39,8 +39,15 @@ def lighthouse_bin() -> Path:
         if shutil.which("npm") is None:
             raise SystemExit("npm is not installed: apt-get install -y npm")
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(HERE),
-             f"lighthouse@{VERSION}"],
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(HERE),
+                f"lighthouse@{VERSION}",
+            ],
             check=True,
         )
     return binary
@@ -50,9 +57,15 @@ def run(binary: Path, url: str, chrome: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         subprocess.run(
-            [str(binary), url, "--quiet", "--output=json", f"--output-path={out}",
-             "--only-categories=performance",
-             "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
+            [
+                str(binary),
+                url,
+                "--quiet",
+                "--output=json",
+                f"--output-path={out}",
+                "--only-categories=performance",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            ],
             check=True,
             env={**os.environ, "CHROME_PATH": chrome},
             cwd=tmp,
@@ -81,12 +94,14 @@ def table(samples: dict[str, list[dict[str, float]]]) -> str:
         col = {k: [r[k] for r in runs] for k in runs[0]}
         med = {k: statistics.median(v) for k, v in col.items()}
         missed = [
-            name for name, ok in (
+            name
+            for name, ok in (
                 ("score 100", med["score"] >= TARGETS["score"]),
                 ("CLS 0", med["cls"] <= TARGETS["cls"]),
                 ("TBT <= 50 ms", med["tbt"] <= TARGETS["tbt"]),
                 ("LCP <= 1.0 s", med["lcp"] <= TARGETS["lcp"]),
-            ) if not ok
+            )
+            if not ok
         ]
         lines.append(
             f"| {page} | {cell(col['score'], '.0f')} | {cell(col['cls'], '.3f')} | "
