@@ -81,12 +81,13 @@ Fetch = Callable[[str], "tuple[bytes, str] | None"]
 
 
 @contextmanager
-def chromium(executable: str) -> Iterator[Any]:
+def chromium(executable: str, args: Sequence[str] = CHROMIUM_ARGS) -> Iterator[Any]:
+    """Headless Chromium at ``executable`` (Playwright downloads nothing here)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=list(args)
         )
         try:
             yield browser
