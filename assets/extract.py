@@ -29,6 +29,7 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import unquote, urljoin
 
@@ -65,10 +66,11 @@ def viewports() -> list[coverage.Viewport]:
 
 
 def render_pages(bundle: str) -> list[bytes]:
-    pages = []
-    with override_settings(ASSETS_DEBUG=False):
-        from assets import manifest
+    from assets import manifest
 
+    pages = []
+    # The pages must link the built bundles even when DEBUG would not.
+    with override_settings(ASSETS_DEBUG=False) if conf.DEBUG else nullcontext():
         manifest.clear()
         for page in conf.CRITICAL_PAGES.get(bundle, []):
             context_path = page.get("context")
@@ -107,43 +109,50 @@ def _digest(executable: str, pages: list[bytes], css: bytes) -> str:
     return digest.hexdigest()
 
 
-def extract(
+def start(
     storage: Any,
     entries: dict[str, dict[str, Any]],
     previous: dict[str, dict[str, Any]],
     write: Callable[[], None],
-) -> None:
-    """Give each configured bundle in ``entries`` its extracted critical CSS.
+) -> Callable[[], None]:
+    """Start giving each configured bundle in ``entries`` its extracted
+    critical CSS; the function returned waits until it has.
 
-    ``write`` saves ``entries`` as the manifest, so the pages rendered for
-    the browser link this build's bundles.
+    ``write`` saves ``entries`` as the manifest, so the pages rendered for the
+    browser link this build's bundles. The browser works in a thread of its
+    own while the caller goes on (collectstatic compresses meanwhile); it is
+    a thread too because Playwright's sync API refuses to run in one that has
+    an event loop (an async caller, or another Playwright).
     """
     wanted = [name for name in conf.CRITICAL_PAGES if "css" in entries.get(name, {})]
     for entry in entries.values():
         entry["critical_source"] = "declared" if "critical" in entry else "none"
     if not wanted:
-        return
+        return lambda: None
     executable, reason = browser_path()
     if executable is None:
         for name in wanted:
             logger.warning(
                 "Critical CSS of bundle %r: the declared list (%s).", name, reason
             )
-        return
+        return lambda: None
     write()
-    # In a thread of its own: Playwright's sync API refuses to run in a thread
-    # that has an event loop (an async caller, or another Playwright).
-    with ThreadPoolExecutor(1) as pool:
-        job = pool.submit(_extract, storage, entries, previous, wanted, executable)
-    try:
-        job.result()
-    except Exception as exc:  # a browser that cannot start must not stop a deploy
-        logger.warning(
-            "Critical CSS: the declared lists (the browser failed: %s).", exc
-        )
-        for name in wanted:
-            entries[name]["critical_source"] = "declared"
-            entries[name].pop("critical_inputs", None)
+    pool = ThreadPoolExecutor(1)
+    job = pool.submit(_extract, storage, entries, previous, wanted, executable)
+    pool.shutdown(wait=False)
+
+    def finish() -> None:
+        try:
+            job.result()
+        except Exception as exc:  # a browser that cannot start must not stop a deploy
+            logger.warning(
+                "Critical CSS: the declared lists (the browser failed: %s).", exc
+            )
+            for name in wanted:
+                entries[name]["critical_source"] = "declared"
+                entries[name].pop("critical_inputs", None)
+
+    return finish
 
 
 def _extract(

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -48,8 +48,16 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         previous = self._previous_manifest()
         built = self._write_bundles(paths)
         pictures = self._write_images(paths, previous.get("images", {}))
+        self._manifest_inputs = (built, pictures, previous.get("bundles", {}))
+        self._finish_manifest: Callable[[], None] | None = None
         yield from super().post_process(paths, dry_run=dry_run, **options)
-        self._write_manifest(built, pictures, previous.get("bundles", {}))
+        self._manifest_finisher()()
+
+    def _manifest_finisher(self) -> Callable[[], None]:
+        if self._finish_manifest is None:  # nothing was compressed
+            self._start_manifest()
+        assert self._finish_manifest is not None
+        return self._finish_manifest
 
     def _write_bundles(
         self, paths: dict[str, tuple[Any, str]]
@@ -118,12 +126,10 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
             self.delete(name)
         self._save(name, ContentFile(data))
 
-    def _write_manifest(
-        self,
-        built: dict[str, dict[str, str]],
-        pictures: dict[str, Any],
-        previous: dict[str, dict[str, Any]],
-    ) -> None:
+    def _start_manifest(self) -> None:
+        """Once every file is hashed: the manifest, and the browser step
+        started (it runs while the files are compressed)."""
+        built, pictures, previous = self._manifest_inputs
         manifest: dict[str, dict[str, Any]] = {}
         for bundle, kinds in built.items():
             entry: dict[str, Any] = {}
@@ -156,8 +162,13 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
             self._replace(MANIFEST_NAME, payload.encode())
 
         # Critical CSS extracted in a browser (it reads the manifest just written).
-        extract.extract(self, manifest, previous, write)
-        write()
+        wait = extract.start(self, manifest, previous, write)
+
+        def finish() -> None:
+            wait()
+            write()
+
+        self._finish_manifest = finish
 
     def _previous_manifest(self) -> dict[str, Any]:
         """The last build's ``assets.json``: what it extracted and encoded."""
@@ -171,6 +182,9 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         return loaded
 
     def compress_files(self, paths: Any) -> Iterator[tuple[str, str]]:
+        # Every file is hashed by now: the browser step can run meanwhile.
+        if getattr(self, "_finish_manifest", False) is None:
+            self._start_manifest()
         # Only what changed since the last build is compressed again.
         hashed = set(self.hashed_files.values())
         stale = [name for name in paths if not self._compressed(name, name in hashed)]
