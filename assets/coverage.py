@@ -112,6 +112,11 @@ def chromium_lazily(executable: str) -> Iterator[Callable[[], Any]]:
 def _route(pages: dict[str, bytes], fetch: Fetch) -> Callable[[Any], None]:
     def handle(route: Any) -> None:
         url = route.request.url
+        # The first render is what the server sent: scripts run after it (and
+        # the deferred stylesheets are applied here, not by the loader).
+        if route.request.resource_type == "script":
+            route.abort()
+            return
         if url in pages:
             route.fulfill(body=pages[url], content_type="text/html; charset=utf-8")
             return
@@ -125,17 +130,18 @@ def _route(pages: dict[str, bytes], fetch: Fetch) -> Callable[[Any], None]:
 
 
 def _measure(context: Any, url: str, stylesheets: Sequence[str], usage: Usage) -> None:
+    # A page of its own: a reused one reports rules its previous document used.
     page = context.new_page()
     cdp = context.new_cdp_session(page)
-    sheets: dict[str, str] = {}
-    cdp.on(
-        "CSS.styleSheetAdded",
-        lambda e: sheets.__setitem__(
-            e["header"]["styleSheetId"], e["header"]["sourceURL"]
-        ),
-    )
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
+    sheets: dict[str, str] = {}
+
+    def added(event: dict[str, Any]) -> None:
+        header = event["header"]
+        sheets[header["styleSheetId"]] = header["sourceURL"]
+
+    cdp.on("CSS.styleSheetAdded", added)
     page.goto(url, wait_until="load")
     page.evaluate(APPLY_DEFERRED)
     hidden = page.evaluate(HIDE_BELOW_FOLD)
