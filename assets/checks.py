@@ -14,6 +14,7 @@ from django.template.backends.django import DjangoTemplates
 from django.template.loader import get_template
 
 from assets import bundles
+from assets.checks_pageload import check_page_load
 from assets.conf import conf
 
 BUNDLE_TAGS = ("css_bundle", "js_bundle", "critical_css", "lazy_css", "lazy_js")
@@ -58,12 +59,14 @@ def _raw(name: str) -> Any:
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors = _check_bundles_shape()
-    if not errors:
+    bundles_ok = not errors
+    if bundles_ok:
         errors += _check_bundle_files()
         errors += _check_templates()
     errors += _check_numbers()
     errors += _check_compression()
     errors += _check_dictionary()
+    errors += check_page_load(bundles_ok)
     return errors
 
 

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right below sessions: a speculative prefetch never creates a session.
+    "assets.prefetch.PrefetchSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -168,6 +170,14 @@ ASSETS_BUNDLES = {
 # The dcz dictionary: both page layouts rendered with an empty context, for
 # every page of the site.
 ASSETS_DICTIONARY_TEMPLATES = ["post_detail.html", "home.html"]
+# The pages whose first viewport the critical CSS is extracted from, in
+# headless Chromium at collectstatic (the "critical" list is the fallback).
+ASSETS_CRITICAL_PAGES = {
+    "site": [
+        {"template": "home.html", "context": "perfsite.critical.home"},
+        {"template": "post_detail.html", "context": "perfsite.critical.post_detail"},
+    ]
+}
 
 # HTTPS hardening, on whenever DEBUG is off. DJANGO_SECURE=0 turns it off for a
 # plain-HTTP production-like run on localhost (the benchmarks do this).

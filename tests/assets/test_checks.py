@@ -82,7 +82,9 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
             "NAME": "other",
         },
     ]
-    with override_settings(TEMPLATES=templates, ASSETS_DICTIONARY_TEMPLATES=[]):
+    with override_settings(
+        TEMPLATES=templates, ASSETS_DICTIONARY_TEMPLATES=[], ASSETS_CRITICAL_PAGES={}
+    ):
         errors = check_settings()
         assert [(e.id, e.msg) for e in errors] == [
             ("assets.E003", "page.html: {% css_bundle %} names unknown bundle 'sitee'.")
@@ -143,3 +145,62 @@ def test_middleware_order_check_is_registered(settings: Any) -> None:
     settings.MIDDLEWARE = [CONDITIONAL, *settings.MIDDLEWARE[:-1]]
     with pytest.raises(SystemCheckError, match="assets.E012"):
         call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"ASSETS_CRITICAL_PAGES": ["home.html"]}, "assets.E020"),
+        (
+            {"ASSETS_CRITICAL_PAGES": {"nope": [{"template": "home.html"}]}},
+            "assets.E020",
+        ),
+        ({"ASSETS_CRITICAL_PAGES": {"site": ["home.html"]}}, "assets.E020"),
+        (
+            {"ASSETS_CRITICAL_PAGES": {"site": [{"template": "missing.html"}]}},
+            "assets.E020",
+        ),
+        (
+            {
+                "ASSETS_CRITICAL_PAGES": {
+                    "site": [{"template": "home.html", "context": "no.such.thing"}]
+                }
+            },
+            "assets.E020",
+        ),
+        (
+            {
+                "ASSETS_CRITICAL_PAGES": {
+                    "site": [
+                        {
+                            "template": "home.html",
+                            "context": "perfsite.views.HOME_POSTS",
+                        }
+                    ]
+                }
+            },
+            "assets.E020",
+        ),
+        ({"ASSETS_CRITICAL_VIEWPORTS": [[412]]}, "assets.E021"),
+        ({"ASSETS_CRITICAL_VIEWPORTS": []}, "assets.E021"),
+        ({"ASSETS_CRITICAL_BROWSER": None}, "assets.E022"),
+        ({"ASSETS_IMAGE_WIDTHS": [400, 0]}, "assets.E023"),
+        ({"ASSETS_IMAGE_FORMATS": ["jxl"]}, "assets.E024"),
+        ({"ASSETS_SPECULATION_EXCLUDE": "/admin/*"}, "assets.E025"),
+        ({"ASSETS_SPECULATION_EXCLUDE": ["admin"]}, "assets.E025"),
+        ({"ASSETS_SPECULATION_EAGERNESS": "hover"}, "assets.E026"),
+    ],
+)
+def test_page_load_settings(settings: dict[str, Any], expected: str) -> None:
+    assert ids(**settings) == [expected]
+
+
+def test_page_load_settings_that_pass() -> None:
+    assert (
+        ids(
+            ASSETS_CRITICAL_PAGES={"site": [{"template": "home.html"}]},
+            ASSETS_CRITICAL_BROWSER="",
+            ASSETS_SPECULATION_EXCLUDE=[],
+        )
+        == []
+    )

@@ -62,8 +62,9 @@ def test_the_demo_uses_only_hashed_bundled_files(
 def test_every_demo_static_file_is_immutable_and_negotiated(
     demo_urls: set[str],
 ) -> None:
-    # 3 bundles and scripts, 8 images, the compression dictionary
-    assert len(demo_urls) == 12
+    # 3 bundles and scripts, 8 images, 4 AVIF/WebP variants of the figure, the
+    # compression dictionary
+    assert len(demo_urls) == 16
     for url in sorted(demo_urls):
         response = get(url, accept_encoding="gzip, deflate, br")
         assert response.status_code == 200, url
