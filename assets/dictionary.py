@@ -91,6 +91,15 @@ def content() -> bytes:
     return "\n".join(parts).encode()
 
 
+def suspend() -> None:
+    """No dictionary link in what a build renders until ``write`` has run.
+
+    The critical CSS step renders the pages too; with the previous build's
+    link in them, a rebuild would see other inputs than the first build did.
+    """
+    _loaded[str(settings.STATIC_ROOT)] = None
+
+
 def write(storage: Any) -> Dictionary | None:
     """Build the dictionary into ``storage`` (a collectstatic step), or retire it."""
     _loaded.clear()

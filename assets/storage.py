@@ -51,6 +51,7 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
             yield from super().post_process(paths, dry_run=dry_run, **options)
             return
         previous = self._previous_manifest()
+        dictionary.suspend()
         built = self._write_bundles(paths)
         pictures = self._write_images(paths, previous.get("images", {}))
         self._manifest_inputs = (built, pictures, previous.get("bundles", {}))
