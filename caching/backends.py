@@ -2,27 +2,20 @@
 
 Fallback rules (the README's "What the fallback promises"):
 
-- A circuit breaker per process, shared by its threads, decides where a call
-  goes. While it is open no call touches the network.
-- Every write, delete or clear that could not reach Redis is remembered. When
-  a probe finds Redis back, those keys are deleted from Redis (or, past
-  ``CACHING_REPLAY_LIMIT``, the namespace epoch is bumped) *before* any other
-  call of this process reads Redis, and then the fallback is emptied.
-- Other processes learn an epoch bump within ``EPOCH_REFRESH`` seconds.
+- A circuit breaker per process (``caching.breaker``), shared by its
+  threads, decides where a call goes; while it is open no call touches the
+  network. Every path that reaches Redis goes through ``_use_redis()``.
+- Every write, delete or clear that could not reach Redis is remembered, and
+  Redis learns it before this process reads it again (``caching.replay``).
+- Errors are told apart in ``caching.errors``; the admin page, statistics and
+  locks read the backend through ``caching.health.HealthReporting``.
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
-import logging
-import pickle
-import random
-import threading
-import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache.backends.base import (
@@ -31,150 +24,42 @@ from django.core.cache.backends.base import (
     CacheKeyWarning,
     memcache_key_warnings,
 )
-from django.core.cache.backends.locmem import LocMemCache
-from django_redis.exceptions import ConnectionInterrupted
 from redis.backoff import NoBackoff
-from redis.exceptions import (
-    OutOfMemoryError,
-    ReadOnlyError,
-    RedisError,
-    ResponseError,
-)
 from redis.retry import Retry
 
 from caching.breaker import CircuitBreaker, Decision
-from caching.conf import conf
+from caching.errors import DECODE_ERRORS, REDIS_ERRORS, refused
+from caching.fallback import Fallback
+from caching.health import Health
 from caching.keys import EPOCH_KEY
 from caching.near_redis import NearRedisCache
-from caching.serializer import JunkValue
+from caching.replay import Recovery, shared_state
 
-logger = logging.getLogger(__name__)
-
-# The whole Redis error family (connection, timeout, OOM/BUSY/LOADING/READONLY
-# responses, invalid responses), never programming errors.
-REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, ConnectionInterrupted)
-# What decoding a value written by other code (or another release) raises;
-# with the default serializer, always JunkValue.
-DECODE_ERRORS = (
-    JunkValue,
-    pickle.UnpicklingError,
-    AttributeError,
-    ImportError,
-    EOFError,
-    ValueError,
-)
 # Cache calls that need memory: only their success proves writes work again
 # (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
 _ALLOCATING = frozenset({"add", "set", "set_many", "incr"})
 _MISSING = object()
-EPOCH_REFRESH = 1.0  # seconds between two reads of the namespace epoch
 DEFAULT_OPTIONS: dict[str, Any] = {
     "SERIALIZER": "caching.serializer.SafePickleSerializer",
     "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
     "SOCKET_TIMEOUT": 0.25,  # seconds
 }
-
-
-def _refused(error: BaseException) -> bool:
-    """Whether Redis refused a write it would have served as a read."""
-    current: BaseException | None = error
-    while current is not None:  # django-redis wraps redis-py's errors
-        if isinstance(current, OutOfMemoryError | ReadOnlyError) or (
-            isinstance(current, ResponseError) and str(current).startswith("MISCONF")
-        ):
-            return True
-        current = current.__cause__
-    return False
+INFO_FIGURES = (
+    "redis_version",
+    "used_memory_human",
+    "maxmemory_policy",
+    "evicted_keys",
+    "keyspace_hits",
+    "keyspace_misses",
+    "connected_clients",
+    "uptime_in_seconds",
+)
 
 
 def _no_retry() -> Retry:
     # Pinned: redis-py's own defaults have changed across releases (8.x builds
     # Redis(**kw) with 10 retries and backoff); the breaker is our retry policy.
     return Retry(NoBackoff(), 0)
-
-
-@dataclass
-class _Shared:
-    """What every thread's instance of one cache shares in this process."""
-
-    breaker: CircuitBreaker
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    missed: set[tuple[str, int | None]] = field(default_factory=set)
-    overflow: bool = False
-    epoch: int = 0
-    epoch_read_at: float = float("-inf")
-    fallback_serves: int = 0
-    # The latest instance, which delivers what was missed when the process exits.
-    owner: FailoverCache | None = None
-
-    def remember(self, keys: Iterable[str], version: int | None) -> None:
-        with self.lock:
-            for key in keys:
-                if len(self.missed) >= conf.REPLAY_LIMIT:
-                    self.overflow = True
-                    break
-                self.missed.add((key, version))
-
-    def take(self) -> tuple[list[tuple[str, int | None]], bool]:
-        with self.lock:
-            missed, overflow = list(self.missed), self.overflow
-            self.missed.clear()
-            self.overflow = False
-        return missed, overflow
-
-
-_shared: dict[str, _Shared] = {}
-_shared_lock = threading.Lock()
-
-
-def deliver_missed(wait: float) -> bool:
-    """Send what every cache of this process missed, retrying for ``wait`` seconds.
-
-    Runs at exit: a process that made an invalidation while Redis was
-    unreachable (a ``manage.py shell`` during a failover, say) would otherwise
-    take it with it. Returns whether nothing is left undelivered.
-    """
-    deadline = time.monotonic() + wait
-    pending = [
-        s for s in list(_shared.values()) if s.owner and (s.missed or s.overflow)
-    ]
-    while pending:
-        pending = [
-            s
-            for s in pending
-            if s.owner and not s.owner._recover(probing=not s.breaker.closed)
-        ]
-        if not pending or time.monotonic() >= deadline:
-            break
-        time.sleep(0.1)
-    for shared in pending:
-        logger.error(
-            "cache %s: %d missed writes could not reach Redis before exit%s",
-            shared.breaker.name,
-            len(shared.missed),
-            " (and a namespace bump)" if shared.overflow else "",
-        )
-    return not pending
-
-
-@atexit.register
-def _deliver_at_exit() -> None:
-    if _shared:
-        deliver_missed(conf.EXIT_WAIT)
-
-
-def _shared_state(name: str) -> _Shared:
-    with _shared_lock:
-        if name not in _shared:
-            _shared[name] = _Shared(
-                CircuitBreaker(
-                    name,
-                    conf.BREAKER_THRESHOLD,
-                    conf.BREAKER_COOLDOWN,
-                    conf.BREAKER_COOLDOWN_MAX,
-                )
-            )
-        return _shared[name]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -185,12 +70,6 @@ def _key_warnings(key: str) -> tuple[str, ...]:
     return tuple(memcache_key_warnings(key))
 
 
-class _Fallback(LocMemCache):
-    # FailoverCache validates keys once, whichever store serves the call.
-    def validate_key(self, key: str) -> None:
-        pass
-
-
 class FailoverCache(BaseCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(params)
@@ -198,29 +77,19 @@ class FailoverCache(BaseCache):
         pool_kwargs = dict(options.get("CONNECTION_POOL_KWARGS", {}))
         pool_kwargs.setdefault("retry", _no_retry())
         options["CONNECTION_POOL_KWARGS"] = pool_kwargs
-        self._base_prefix = self.key_prefix
         # django-redis plus the near cache (caching/near_redis.py).
         self._primary = NearRedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{self.key_prefix}"
-        self._shared = _shared_state(self.name)
-        self._shared.owner = self
-        self._epoch_key = f"{self._base_prefix}:{EPOCH_KEY}"
-        self._fallback = _Fallback(
-            f"caching-fallback|{self.name}",
-            {
-                "TIMEOUT": params.get("TIMEOUT", 300),
-                "KEY_PREFIX": self.key_prefix,
-                "VERSION": self.version,
-                # The same stored keys as Redis: caches that share a location
-                # but not a key function must not see each other's entries.
-                **(
-                    {"KEY_FUNCTION": params["KEY_FUNCTION"]}
-                    if "KEY_FUNCTION" in params
-                    else {}
-                ),
-                "OPTIONS": {"MAX_ENTRIES": conf.FALLBACK_MAX_ENTRIES},
-            },
+        self._shared = shared_state(self.name)
+        self._fallback = Fallback(self.name, params, self)
+        self._recovery = Recovery(
+            self.name,
+            self._primary,
+            self._fallback,
+            self._shared,
+            f"{self.key_prefix}:{EPOCH_KEY}",
         )
+        self._shared.recovery = self._recovery
 
     def validate_key(self, key: Any) -> None:
         for warning in _key_warnings(key):
@@ -263,10 +132,10 @@ class FailoverCache(BaseCache):
         shared = self._shared
         if self._use_redis():
             try:
-                self._sync_epoch()
+                self._recovery.sync_epoch()
                 result = getattr(self._primary, op)(*args)
             except REDIS_ERRORS as exc:
-                self.breaker.failure(exc, refused=_refused(exc))
+                self.breaker.failure(exc, refused=refused(exc))
             else:
                 self.breaker.success(wrote=op in _ALLOCATING)
                 return result
@@ -286,91 +155,11 @@ class FailoverCache(BaseCache):
         decision = self.breaker.allow()
         if decision is Decision.FALLBACK:
             return False
-        shared = self._shared
-        if decision is Decision.PROBE or shared.missed or shared.overflow:
+        if decision is Decision.PROBE or self._shared.behind:
             # Redis is back (or was only briefly unreachable): it must learn
             # what it missed before this process reads it again.
-            return self._recover(probing=decision is Decision.PROBE)
+            return self._recovery.recover(probing=decision is Decision.PROBE)
         return True
-
-    def _sync_epoch(self) -> None:
-        shared = self._shared
-        now = time.monotonic()
-        if now - shared.epoch_read_at >= EPOCH_REFRESH:
-            client = self._primary.client.get_client(write=True)
-            shared.epoch, shared.epoch_read_at = self._read_epoch(client), now
-        prefix = (
-            f"{self._base_prefix}:e{shared.epoch}"
-            if shared.epoch
-            else self._base_prefix
-        )
-        if self._primary.key_prefix != prefix:
-            self._primary.key_prefix = prefix
-
-    def _read_epoch(self, client: Any) -> int:
-        raw = client.get(self._epoch_key)
-        try:
-            return int(raw or 0)
-        except ValueError:
-            # Junk: start a namespace no entry belongs to (every process reads
-            # the same new value), rather than fail every call.
-            epoch = random.randrange(1 << 32, 1 << 62)
-            client.set(self._epoch_key, epoch, ex=conf.GROUP_TIMEOUT)
-            logger.warning("cache %s: junk namespace epoch %r replaced", self.name, raw)
-            return epoch
-
-    def _recover(self, probing: bool) -> bool:
-        """Ping Redis; if it answers, replay what it missed, and close a probe."""
-        shared = self._shared
-        missed, overflow = shared.take()
-        # After an outage (the breaker opened), other processes may have lost
-        # invalidations too, and some of them may have exited since: only a
-        # namespace bump guarantees that nothing cached before is served.
-        bump = overflow or probing
-        try:
-            client = self._primary.client.get_client(write=True)
-            client.ping()
-            if bump:
-                with client.pipeline() as pipe:
-                    pipe.incr(self._epoch_key)
-                    pipe.expire(self._epoch_key, conf.GROUP_TIMEOUT)
-                    pipe.execute()
-                shared.epoch_read_at = float("-inf")
-            self._sync_epoch()
-            by_version: dict[int | None, list[str]] = {}
-            for key, version in missed:
-                by_version.setdefault(version, []).append(key)
-            for version, keys in by_version.items():
-                self._primary.delete_many(keys, version=version)
-        except BaseException as exc:
-            with shared.lock:  # put back what could not be replayed
-                shared.missed.update(missed)
-                shared.overflow = shared.overflow or overflow
-            if isinstance(exc, REDIS_ERRORS):
-                self.breaker.failure(exc, refused=_refused(exc))
-                return False
-            if probing:  # not Redis's fault: let the next caller probe
-                self.breaker.give_back()
-            raise
-        self._fallback.clear()
-        logger.info(
-            "cache %s: recovered; %s",
-            self.name,
-            "namespace bumped" if bump else f"{len(missed)} keys replayed",
-        )
-        if probing:
-            # Only a probe closes the breaker: a replayed DEL is allowed
-            # where writes are not (OOM), so it proves nothing more.
-            self.breaker.success()
-        return True
-
-    @staticmethod
-    def _capped(timeout: float | None | object) -> Any:
-        cap = conf.FALLBACK_TIMEOUT
-        if timeout is DEFAULT_TIMEOUT or timeout is None:
-            return cap
-        assert isinstance(timeout, int | float)
-        return min(timeout, cap)
 
     # -- the cache API -----------------------------------------------------
 
@@ -379,18 +168,13 @@ class FailoverCache(BaseCache):
     ) -> bool:
         self._validate(key, version)
         args = (key, value, timeout, version)
-        fallback_args = (key, value, self._fallback_timeout(timeout), version)
+        fallback_args = (key, value, self._fallback.timeout(timeout), version)
         added = self._route("add", args, [key], version, fallback_args)
         if not added and self.get(key, _MISSING, version) is _MISSING:
             # What held the key was junk (get() deleted it) or just expired:
             # an absent key, so the add goes ahead.
             added = self._route("add", args, [key], version, fallback_args)
         return bool(added)
-
-    def _fallback_timeout(self, timeout: Any) -> Any:
-        if timeout is DEFAULT_TIMEOUT:
-            timeout = self.default_timeout
-        return self._capped(timeout)
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
         self._validate(key, version)
@@ -410,7 +194,7 @@ class FailoverCache(BaseCache):
             (key, value, timeout, version),
             [key],
             version,
-            (key, value, self._fallback_timeout(timeout), version),
+            (key, value, self._fallback.timeout(timeout), version),
         )
 
     def touch(
@@ -423,7 +207,7 @@ class FailoverCache(BaseCache):
                 (key, timeout, version),
                 [key],
                 version,
-                (key, self._fallback_timeout(timeout), version),
+                (key, self._fallback.timeout(timeout), version),
             )
         )
 
@@ -471,7 +255,7 @@ class FailoverCache(BaseCache):
             (data, timeout, version),
             list(data),
             version,
-            (data, self._fallback_timeout(timeout), version),
+            (data, self._fallback.timeout(timeout), version),
         )
         return []
 
@@ -503,16 +287,21 @@ class FailoverCache(BaseCache):
     def near_sync(self, timeout: float = 5.0) -> bool:
         return self._primary.near_sync(timeout)
 
-    # -- health ----------------------------------------------------------
+    # -- health (caching.health.HealthReporting) ---------------------------
 
-    def health(self) -> dict[str, Any]:
-        shared = self._shared
+    @property
+    def on_fallback(self) -> bool:
+        return not self.breaker.closed
+
+    def health(self) -> Health:
+        shared, breaker = self._shared, self.breaker
         return {
             "backend": f"{type(self).__module__}.{type(self).__qualname__}",
-            "state": self.breaker.state,
-            "failures": self.breaker.failures,
-            "cooldown": self.breaker.cooldown,
-            "history": list(self.breaker.history),
+            "state": breaker.state,
+            "failures": breaker.failures,
+            "refusals": breaker.refusals,
+            "cooldown": breaker.cooldown,
+            "history": list(breaker.history),
             "fallback_serves": shared.fallback_serves,
             "missed": len(shared.missed),
             "overflow": shared.overflow,
@@ -520,7 +309,6 @@ class FailoverCache(BaseCache):
         }
 
     def redis_info(self) -> dict[str, Any] | None:
-        """A few Redis ``INFO`` figures, or None when Redis is not reachable."""
         client = self.redis()
         if client is None:
             return None
@@ -529,14 +317,4 @@ class FailoverCache(BaseCache):
         except REDIS_ERRORS as exc:
             self.breaker.failure(exc)
             return None
-        keys = (
-            "redis_version",
-            "used_memory_human",
-            "maxmemory_policy",
-            "evicted_keys",
-            "keyspace_hits",
-            "keyspace_misses",
-            "connected_clients",
-            "uptime_in_seconds",
-        )
-        return {key: info.get(key) for key in keys}
+        return {key: info.get(key) for key in INFO_FIGURES}

@@ -125,7 +125,7 @@ def check_embedded(**kwargs: Any) -> list[CheckMessage]:
 
 def check_redis(**kwargs: Any) -> list[CheckMessage]:
     """Warn, without failing start-up, when a FailoverCache's Redis is unreachable."""
-    from caching.backends import REDIS_ERRORS
+    from caching.errors import REDIS_ERRORS
 
     return [
         Warning(

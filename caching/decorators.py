@@ -21,6 +21,7 @@ from django.core.cache import caches
 from caching import entries, keys, stats
 from caching.conf import conf
 from caching.entries import HIT, MISS, STALE, WAIT, Plan
+from caching.health import reporting
 from caching.invalidation import dirty_groups, invalidate_groups, watch
 from caching.versions import ModelRef, model_group
 
@@ -112,8 +113,8 @@ class CachedFunction(Generic[P, R]):
 
     def _served(self, backend: Any, plan: Plan) -> bool:
         """Count the outcome; True when the plan's value is the answer."""
-        breaker = getattr(backend, "breaker", None)
-        if breaker is not None and breaker.state != "closed":
+        reporter = reporting(backend)
+        if reporter is not None and reporter.on_fallback:
             stats.record(self.name, "fallback")
         if plan.error:
             stats.record(self.name, "errors")

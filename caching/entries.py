@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from caching import locks, versions
-from caching.backends import DECODE_ERRORS, REDIS_ERRORS
 from caching.conf import conf
+from caching.errors import DECODE_ERRORS, REDIS_ERRORS
 from caching.keys import group_key
 
 HIT, STALE, MISS = "hit", "stale", "miss"

@@ -22,8 +22,9 @@ import math
 import secrets
 from typing import Any, NamedTuple
 
-from caching.backends import REDIS_ERRORS
 from caching.conf import conf
+from caching.errors import REDIS_ERRORS
+from caching.health import reporting
 from caching.keys import done_key, lock_key
 
 DONE_MS = 1000  # milliseconds a "done" key lives: longer than a lookup + acquire
@@ -47,9 +48,9 @@ class Claim(NamedTuple):
 
 def _redis(backend: Any) -> Any:
     """The primary's redis-py client, or None to use the cache API."""
-    get_client = getattr(backend, "redis", None)  # FailoverCache: routes (and
-    if callable(get_client):  # probes) like any of its calls; None: fallback
-        return get_client()
+    reporter = reporting(backend)
+    if reporter is not None:  # FailoverCache: routes (and probes) like its calls
+        return reporter.redis()  # None while on its fallback
     client = getattr(backend, "client", None)  # django-redis
     if client is not None and hasattr(client, "get_client"):
         return client.get_client(write=True)

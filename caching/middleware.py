@@ -38,8 +38,8 @@ from django.utils.cache import patch_vary_headers
 
 from caching import entries, keys, stats
 from caching import http as declared
-from caching.backends import REDIS_ERRORS
 from caching.entries import HIT, MISS, STALE, Plan
+from caching.errors import REDIS_ERRORS
 from caching.http import (
     SAFE_METHODS,
     Policy,

@@ -22,6 +22,7 @@ from typing import Any
 from django.core.cache import caches
 
 from caching.conf import conf
+from caching.health import reporting
 from caching.keys import STATS_NAMES_KEY, stats_key
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
@@ -75,10 +76,8 @@ def _forked() -> None:
 
 def _redis() -> tuple[Any, str] | None:
     cache = caches["default"]
-    get_client = getattr(cache, "redis", None)
-    if get_client is None:
-        return None
-    client = get_client()
+    backend = reporting(cache)
+    client = backend.redis() if backend is not None else None
     return None if client is None else (client, str(cache.key_prefix))
 
 
@@ -99,7 +98,7 @@ def flush() -> None:
     target = _redis()
     if target is not None:
         client, prefix = target
-        from caching.backends import REDIS_ERRORS
+        from caching.errors import REDIS_ERRORS
 
         try:
             with client.pipeline(transaction=False) as pipe:
@@ -138,7 +137,7 @@ def snapshot() -> dict[str, dict[str, float]]:
     target = _redis()
     if target is not None:
         client, prefix = target
-        from caching.backends import REDIS_ERRORS
+        from caching.errors import REDIS_ERRORS
 
         try:
             names = sorted(

@@ -13,7 +13,7 @@ import redis as redis_py
 from django.core.cache import caches
 from django.test import Client
 
-from caching import entries, locks, stats
+from caching import entries, locks, replay, stats
 from caching.decorators import cache_result
 from caching.keys import NAMESPACE, lock_key
 from caching.versions import group_versions
@@ -129,8 +129,14 @@ def test_a_304_costs_no_more_than_a_hit(
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_near_cache_a_warm_hit_and_a_304_make_no_redis_call(
-    failover: Any, redis: RedisServer, settings: Any, quiet_stats: None
+    failover: Any,
+    redis: RedisServer,
+    settings: Any,
+    quiet_stats: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The namespace epoch is re-read once a second per process, not per request.
+    monkeypatch.setattr(replay, "EPOCH_REFRESH", float("inf"))
     settings.ROOT_URLCONF = "tests.caching.site"
     client = Client()
     first = client.get("/t/host/9/")

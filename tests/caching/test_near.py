@@ -392,10 +392,10 @@ def test_a_server_that_stops_answering_is_found_by_the_heartbeat(
 def test_no_copy_of_an_old_namespace_is_served_after_an_epoch_bump(
     near: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from caching import backends
+    from caching import replay
 
     cache, raw = near
-    monkeypatch.setattr(backends, "EPOCH_REFRESH", 0.0)  # re-read on every call
+    monkeypatch.setattr(replay, "EPOCH_REFRESH", 0.0)  # re-read on every call
     cache.set("k", 1, 60)
     settled(cache)
     assert cache.get("k") == cache.get("k") == 1
