@@ -18,20 +18,11 @@ from django.test import TestCase, override_settings
 
 from caching.breaker import State
 from tests.caching.conftest import forget_state
-from tests.support.services import RedisServer, missing
+from tests.caching.django_contract import ContractTests, caches_setting_for_tests
+from tests.support.services import RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
-try:
-    from cache.tests import (
-        BaseCacheTests,
-        caches_setting_for_tests,
-    )
-except ImportError:  # pragma: no cover - scripts/dev fetches them
-    missing(
-        f"Django's cache tests are not in {settings.DJANGO_CACHE_TESTS} "
-        "(scripts/dev test fetches them)"
-    )
 
 EXCLUDED = {"cull", "zero_cull"}  # as Django's RedisCacheTests
 
@@ -59,7 +50,7 @@ def force_open(cache: Any) -> None:
     breaker.cooldown = 10**9  # seconds: no probe during the test
 
 
-class FailoverCacheContractTests(BaseCacheTests, TestCase):  # type: ignore[misc]
+class FailoverCacheContractTests(ContractTests, TestCase):  # type: ignore[misc]
     breaker_open = False
 
 

@@ -12,20 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import TestCase, override_settings
 
-from tests.support.services import missing
+from tests.caching.django_contract import ContractTests, caches_setting_for_tests
 
 pytestmark = pytest.mark.django_db
-
-try:
-    from cache.tests import BaseCacheTests, caches_setting_for_tests
-except ImportError:  # pragma: no cover - scripts/dev fetches them
-    missing(
-        f"Django's cache tests are not in {settings.DJANGO_CACHE_TESTS} "
-        "(scripts/dev test fetches them)"
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -40,5 +31,5 @@ def sqlite_caches(tmp_path: Path) -> Iterator[None]:
         yield
 
 
-class SQLiteCacheContractTests(BaseCacheTests, TestCase):  # type: ignore[misc]
+class SQLiteCacheContractTests(ContractTests, TestCase):  # type: ignore[misc]
     pass
