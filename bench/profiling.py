@@ -17,8 +17,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this folder would come first on sys.path and this file would
-# shadow the `profiling` app: put the project root there instead.
+# Run as a script, this folder would come first on sys.path (and this file,
+# bench/profiling.py, would shadow Python 3.15's `profiling` package that
+# cProfile imports): put the project root there instead.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
@@ -32,7 +33,7 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-MW = "profiling.middleware.ProfilingMiddleware"
+MW = "perfsite_profiling.middleware.ProfilingMiddleware"
 SILK = "silk.middleware.SilkyMiddleware"
 PYINSTRUMENT = "pyinstrument.middleware.ProfilerMiddleware"
 
@@ -130,7 +131,7 @@ def middleware_alone(rounds: int, calls: int = 20_000) -> dict[str, float]:
     from django.test import RequestFactory, override_settings
     from django.urls import resolve
 
-    from profiling.middleware import ProfilingMiddleware
+    from perfsite_profiling.middleware import ProfilingMiddleware
 
     def view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")

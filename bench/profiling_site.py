@@ -23,7 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "perfsite",
-    "profiling",
+    "perfsite_profiling",  # app label "profiling" (see its README section)
     "silk",
 ]
 BASE_MIDDLEWARE = [

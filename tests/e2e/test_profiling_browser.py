@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from profiling.models import Profile
+from perfsite_profiling.models import Profile
 from tests.perfsite.factories import make_post, make_user
 
 pytestmark = [

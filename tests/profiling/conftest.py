@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.backends.signals import connection_created
 from django.test import Client
 
-from profiling import middleware, recorder
-from profiling.store import aggregator
+from perfsite_profiling import middleware, recorder
+from perfsite_profiling.store import aggregator
 from tests.profiling import site
 
 

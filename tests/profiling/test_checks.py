@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from profiling.checks import check_deploy, check_settings
+from perfsite_profiling.checks import check_deploy, check_settings
 
 
 def ids(messages: list[Any]) -> list[str]:

@@ -17,11 +17,11 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 
-from profiling import middleware as middleware_module
-from profiling import profiler, recorder
-from profiling.middleware import ProfilingMiddleware, within_budget
-from profiling.models import MetricBatch, Profile
-from profiling.store import aggregator
+from perfsite_profiling import middleware as middleware_module
+from perfsite_profiling import profiler, recorder
+from perfsite_profiling.middleware import ProfilingMiddleware, within_budget
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.store import aggregator
 from tests.profiling.site import FakeClock
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from profiling.models import MetricBatch, Profile
-from profiling.store import aggregator
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.store import aggregator
 from tests.profiling.site import FakeClock
 
 pytestmark = pytest.mark.django_db

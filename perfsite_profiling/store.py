@@ -22,8 +22,8 @@ from typing import Any
 from django.db import DatabaseError, models
 from django.utils import timezone
 
-from profiling.conf import conf
-from profiling.models import MetricBatch, Profile
+from perfsite_profiling.conf import conf
+from perfsite_profiling.models import MetricBatch, Profile
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ COUNTERS = (
 
 
 def now() -> datetime:
-    """Wall-clock time of rows; tests replace ``profiling.store.now``."""
+    """Wall-clock time of rows; tests replace ``perfsite_profiling.store.now``."""
     return timezone.now()
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.urls import NoReverseMatch, reverse
 
-from profiling.conf import SERVER_TIMING_CHOICES, conf
+from perfsite_profiling.conf import SERVER_TIMING_CHOICES, conf
 
 HIGH_SAMPLE_RATE = 0.05
 MIN_TOKEN_LENGTH = 24

@@ -8,7 +8,7 @@ import zlib
 import brotli
 from django.http import HttpResponseBase
 
-from profiling.recorder import Recorder
+from perfsite_profiling.recorder import Recorder
 
 
 def _decoded_size(body: bytes, encoding: str) -> int | None:

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from profiling.access import staff_member_required
-from profiling.conf import conf
-from profiling.models import MetricBatch, Profile
-from profiling.store import EndpointStats, delete_all, window_stats
+from perfsite_profiling.access import staff_member_required
+from perfsite_profiling.conf import conf
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.store import EndpointStats, delete_all, window_stats
 
 ENDPOINT_SORTS = {
     "p50": lambda s: s.p50,

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
-from profiling.conf import conf
+from perfsite_profiling.conf import conf
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import django
 
-from profiling import recorder
-from profiling.conf import conf
+from perfsite_profiling import recorder
+from perfsite_profiling.conf import conf
 
 logger = logging.getLogger("profiling.slow_queries")
 

@@ -23,13 +23,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import empty
 
-from profiling import profiler, recorder, store
-from profiling.access import is_staff
-from profiling.conf import conf
-from profiling.models import Profile
-from profiling.recorder import Recorder
-from profiling.responses import body_sizes, server_timing
-from profiling.store import aggregator, delete_expired
+from perfsite_profiling import profiler, recorder, store
+from perfsite_profiling.access import is_staff
+from perfsite_profiling.conf import conf
+from perfsite_profiling.models import Profile
+from perfsite_profiling.recorder import Recorder
+from perfsite_profiling.responses import body_sizes, server_timing
+from perfsite_profiling.store import aggregator, delete_expired
 
 logger = logging.getLogger(__name__)
 HOUR_NS = 3600 * 10**9

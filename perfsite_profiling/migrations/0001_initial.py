@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import profiling.models
+import perfsite_profiling.models
 
 
 class Migration(migrations.Migration):
@@ -40,8 +40,8 @@ class Migration(migrations.Migration):
                 ("n_plus_one", models.PositiveIntegerField(default=0)),
                 ("profiles", models.PositiveIntegerField(default=0)),
                 ("profiles_skipped", models.PositiveIntegerField(default=0)),
-                ("durations", profiling.models.JSONText(default=list)),
-                ("sql", profiling.models.JSONText(default=list)),
+                ("durations", perfsite_profiling.models.JSONText(default=list)),
+                ("sql", perfsite_profiling.models.JSONText(default=list)),
             ],
             options={
                 "indexes": [
@@ -70,8 +70,8 @@ class Migration(migrations.Migration):
                 ("duration_ms", models.FloatField()),
                 ("python", models.CharField(max_length=20)),
                 ("threads", models.PositiveIntegerField()),
-                ("functions", profiling.models.JSONText(default=list)),
-                ("sql", profiling.models.JSONText(default=list)),
+                ("functions", perfsite_profiling.models.JSONText(default=list)),
+                ("sql", perfsite_profiling.models.JSONText(default=list)),
                 ("prof", models.BinaryField()),
             ],
             options={

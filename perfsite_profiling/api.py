@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from profiling.access import exempt, has_token, is_staff
-from profiling.conf import conf
-from profiling.store import combined, window_stats
+from perfsite_profiling.access import exempt, has_token, is_staff
+from perfsite_profiling.conf import conf
+from perfsite_profiling.store import combined, window_stats
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 
 def clock() -> int:
-    """Nanoseconds; tests replace ``profiling.recorder.clock`` to inject time."""
+    """Nanoseconds; tests replace ``perfsite_profiling.recorder.clock`` to inject time."""
     return time.perf_counter_ns()
 
 

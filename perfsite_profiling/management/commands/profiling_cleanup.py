@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from profiling.conf import conf
-from profiling.models import MetricBatch, Profile
-from profiling.store import delete_expired
+from perfsite_profiling.conf import conf
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.store import delete_expired
 
 
 class Command(BaseCommand):

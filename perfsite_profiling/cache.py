@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.cache import caches
 
-from profiling import recorder
+from perfsite_profiling import recorder
 
 _MISSING = object()
 _MARK = "_profiling_instrumented"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from profiling import views
+from perfsite_profiling import views
 
 app_name = "profiling"
 urlpatterns = [

@@ -30,7 +30,7 @@ def _forget(*, setting: str, **kwargs: Any) -> None:
         _values.clear()
 
 
-setting_changed.connect(_forget, dispatch_uid="profiling.conf.forget")
+setting_changed.connect(_forget, dispatch_uid="perfsite_profiling.conf.forget")
 
 
 class Settings:
