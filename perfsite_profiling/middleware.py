@@ -29,24 +29,10 @@ from perfsite_profiling.conf import conf
 from perfsite_profiling.models import Profile
 from perfsite_profiling.recorder import Recorder
 from perfsite_profiling.responses import body_sizes, server_timing
+from perfsite_profiling.sampling import endpoint_of, within_budget
 from perfsite_profiling.store import aggregator, delete_expired
 
 logger = logging.getLogger(__name__)
-HOUR_NS = 3600 * 10**9
-_budget: dict[str, tuple[int, int]] = {}  # endpoint -> (hour start ns, profiles taken)
-_budget_lock = threading.Lock()
-
-
-def within_budget(endpoint: str, now_ns: int) -> bool:
-    """Take one of this process's sampled profiles of ``endpoint`` for this hour."""
-    with _budget_lock:
-        start, used = _budget.get(endpoint, (now_ns, 0))
-        if now_ns - start >= HOUR_NS:
-            start, used = now_ns, 0
-        if used >= conf.SAMPLE_BUDGET:
-            return False
-        _budget[endpoint] = (start, used + 1)
-        return True
 
 
 def may_be_staff(request: HttpRequest) -> bool:
@@ -59,12 +45,6 @@ def may_be_staff(request: HttpRequest) -> bool:
         return True
     user = getattr(request, "user", None)
     return user is not None and getattr(user, "_wrapped", None) is not empty
-
-
-def endpoint_of(request: HttpRequest) -> str:
-    match = request.resolver_match
-    route = f"/{match.route}" if match is not None else "(unresolved)"
-    return f"{request.method} {route}"
 
 
 class ProfilingMiddleware:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.backends.signals import connection_created
 from django.test import Client
 
-from perfsite_profiling import middleware, recorder
+from perfsite_profiling import recorder, sampling
 from perfsite_profiling.store import aggregator
 from tests.profiling import site
 
@@ -19,7 +19,7 @@ def _fresh(settings: Any) -> Iterator[None]:
     """Each test: the test URLconf, nothing pending, no profile budget used."""
     settings.ROOT_URLCONF = "tests.profiling.site"
     aggregator.reset()
-    middleware._budget.clear()
+    sampling.reset()
     yield
     aggregator.reset()
 

@@ -19,8 +19,9 @@ from django.test import AsyncClient, Client, RequestFactory
 
 from perfsite_profiling import middleware as middleware_module
 from perfsite_profiling import profiler, recorder
-from perfsite_profiling.middleware import ProfilingMiddleware, within_budget
+from perfsite_profiling.middleware import ProfilingMiddleware
 from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.sampling import within_budget
 from perfsite_profiling.store import aggregator
 from tests.profiling.site import FakeClock
 
