@@ -10,6 +10,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.urls import NoReverseMatch, reverse
 
 from perfsite_profiling.conf import SERVER_TIMING_CHOICES, conf
+from perfsite_profiling.profiler import ENGINES
 
 HIGH_SAMPLE_RATE = 0.05
 MIN_TOKEN_LENGTH = 24
@@ -25,6 +26,7 @@ _POSITIVE = (
     "SLOW_QUERY_MS",
     "N_PLUS_ONE_THRESHOLD",
     "TOP_FUNCTIONS",
+    "SAMPLING_INTERVAL",
 )
 
 
@@ -85,6 +87,15 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 id="profiling.E003",
             )
         )
+    if conf.ENGINE not in ENGINES:
+        errors.append(
+            Error(
+                "PROFILING_ENGINE must be 'sampling' or 'cprofile'.",
+                hint="'sampling' costs little per profiled request; 'cprofile' "
+                "gives exact call counts at 2-3x the request's CPU.",
+                id="profiling.E006",
+            )
+        )
     token = getattr(settings, "PROFILING_API_TOKEN", None)
     if token is not None and (not isinstance(token, str) or len(token) < 24):
         errors.append(
@@ -115,8 +126,9 @@ def check_deploy(**kwargs: Any) -> list[CheckMessage]:
         return [
             Warning(
                 f"PROFILING_SAMPLE_RATE above {HIGH_SAMPLE_RATE} with profiles on.",
-                hint="A profiled request costs 2-3x its CPU; in production keep "
-                "the rate at 0.01 or below and use ?profile=1 as staff.",
+                hint="Each profile is a stored row (and with the cprofile engine "
+                "2-3x the request's CPU); keep the rate at 0.01 or below and "
+                "use ?profile=1 as staff.",
                 id="profiling.W001",
             )
         ]

@@ -36,8 +36,17 @@ setting_changed.connect(_forget, dispatch_uid="perfsite_profiling.conf.forget")
 class Settings:
     @property
     def ENABLED(self) -> bool:
-        """The profile layer (cProfile); the metrics layer has its own switch."""
+        """The profile layer; the metrics layer has its own switch."""
         return bool(_get("PROFILING_ENABLED", False))
+
+    @property
+    def ENGINE(self) -> str:
+        """``"sampling"`` (statistical, low overhead) or ``"cprofile"``."""
+        return str(_get("PROFILING_ENGINE", "sampling"))
+
+    @property
+    def SAMPLING_INTERVAL(self) -> float:
+        return float(_get("PROFILING_SAMPLING_INTERVAL", 1.0))  # milliseconds
 
     @property
     def METRICS(self) -> bool:

@@ -84,6 +84,7 @@ class ProfilingMiddleware:
         if not (conf.METRICS or conf.ENABLED):
             return await get_response(request)
         rec = self._begin()
+        rec.loop_thread = threading.get_ident()
         token = recorder.current.set(rec)
         try:
             response = await get_response(request)
@@ -130,8 +131,11 @@ class ProfilingMiddleware:
             reason = "sample"
         else:
             return
+        threads = frozenset({rec.loop_thread} if rec.loop_thread else ())
         try:
-            rec.profile = profiler.start()
+            rec.profile = profiler.start(
+                conf.ENGINE, threads, conf.SAMPLING_INTERVAL / 1000
+            )
         except profiler.Busy:
             rec.profiles_skipped += 1
             return
@@ -140,16 +144,17 @@ class ProfilingMiddleware:
 
     def _stop_profile(self, rec: Recorder) -> None:
         running, rec.profile = rec.profile, None
-        profiler.stop(running)
+        result = profiler.stop(running, conf.TOP_FUNCTIONS)
         elapsed = recorder.clock() - rec.profile_ns
-        stats = profiler.raw_stats(running)
         rec.profile_payload = {
             "reason": rec.reason,
+            "engine": result.engine,
             "duration_ms": elapsed / 1e6,
             "python": sys.version.split()[0],
             "threads": threading.active_count(),
-            "functions": profiler.top_functions(stats, conf.TOP_FUNCTIONS),
-            "prof": profiler.dump(stats),
+            "functions": result.functions,
+            "stacks": result.stacks,
+            "prof": result.prof,
         }
 
     def _finish(

@@ -71,11 +71,14 @@ class Profile(models.Model):
     endpoint = models.CharField(max_length=255)
     created_at = models.DateTimeField(db_index=True)
     reason = models.CharField(max_length=20)  # "sample" or "staff"
+    engine = models.CharField(max_length=20, default="cprofile")
     duration_ms = models.FloatField()
     python = models.CharField(max_length=20)
     threads = models.PositiveIntegerField()
     functions = JSONText(default=list)
     sql = JSONText(default=list)
+    # Sampled stacks (perfsite_profiling.stacks); None for cProfile profiles.
+    stacks = JSONText(null=True, default=None)
     prof = models.BinaryField()
 
     class Meta:

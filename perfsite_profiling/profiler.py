@@ -1,10 +1,16 @@
-"""cProfile, one at a time per process, and what is kept of a profile.
+"""The profile engines, one profile at a time per process.
 
-On Python 3.12+ cProfile is process-wide: a second ``enable()`` in another
-thread raises ``ValueError: Another profiling tool is already active``, and a
-profile also records other threads. A non-blocking lock makes a busy profiler
-mean "skip and count"; the ValueError (raised too when another tool such as a
-debugger holds the hook) is caught and counted the same way.
+Two engines: ``sampling`` (the default, ``perfsite_profiling.sampler``: a
+thread reads the request's stack every millisecond, so the cost does not grow
+with the number of calls) and ``cprofile`` (exact call counts, 2-3x the CPU
+of the request). Both keep one profile per process at a time behind a
+non-blocking lock, so a busy profiler means "skip and count".
+
+On Python 3.12+ cProfile is process-wide: a second ``enable()`` raises
+``ValueError: Another profiling tool is already active`` (raised too when
+another tool such as a debugger holds the hook), and a profile also records
+other threads. The ValueError is caught and counted as busy; the sampling
+engine hooks nothing and cannot meet it.
 """
 
 from __future__ import annotations
@@ -12,9 +18,14 @@ from __future__ import annotations
 import cProfile
 import marshal
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from perfsite_profiling import stacks as stacks_module
+from perfsite_profiling.sampler import sampler
+
+ENGINES = ("sampling", "cprofile")
 _LOCK = threading.Lock()
 _OWN_DIR = str(Path(__file__).parent)
 
@@ -23,24 +34,61 @@ class Busy(Exception):
     """Another profile is running in this process."""
 
 
-def start() -> cProfile.Profile:
-    """A running profiler, or ``Busy``; the caller must ``stop()`` it."""
+@dataclass
+class Running:
+    engine: str
+    cprofile: cProfile.Profile | None = None
+
+
+@dataclass
+class Result:
+    engine: str
+    functions: list[dict[str, Any]]
+    prof: bytes
+    stacks: dict[str, Any] | None  # sampled stacks (sampling engine only)
+
+
+def start(
+    engine: str = "sampling",
+    threads: frozenset[int] = frozenset(),
+    interval: float = 0.001,
+) -> Running:
+    """A running profile of ``threads`` (default: the calling thread), or
+    ``Busy``; the caller must ``stop()`` it."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of: {', '.join(ENGINES)}")
     if not _LOCK.acquire(blocking=False):
         raise Busy
+    if engine == "sampling":
+        sampler.begin(threads | {threading.get_ident()}, interval)
+        return Running(engine)
     profile = cProfile.Profile()
     try:
         profile.enable()
     except ValueError:
         _LOCK.release()
         raise Busy from None
-    return profile
+    return Running(engine, profile)
 
 
-def stop(profile: cProfile.Profile) -> None:
+def stop(running: Running, top: int = 30) -> Result:
     try:
-        profile.disable()
+        if running.cprofile is None:
+            session = sampler.end()
+        else:
+            running.cprofile.disable()
     finally:
         _LOCK.release()
+    if running.cprofile is None:
+        stacks = stacks_module.encode(session)
+        return Result(
+            running.engine,
+            stacks_module.top_functions(stacks, top),
+            stacks_module.to_prof(stacks),
+            stacks,
+        )
+    stats = raw_stats(running.cprofile)
+    return Result(running.engine, top_functions(stats, top), dump(stats), None)
 
 
 Stats = dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
@@ -62,18 +110,11 @@ def _own(key: tuple[str, int, str]) -> bool:
     return filename.startswith(_OWN_DIR) or "_lsprof.Profiler" in name
 
 
-def label(key: tuple[str, int, str]) -> str:
-    filename, line, name = key
-    if filename == "~":
-        return name
-    return f"{name} ({filename}:{line})"
-
-
 def top_functions(stats: Stats, limit: int) -> list[dict[str, Any]]:
     """Functions by self time and by cumulative time (union of both tops)."""
     rows: list[dict[str, Any]] = [
         {
-            "function": label(key),
+            "function": stacks_module.label(key),
             "calls": nc,
             "primitive_calls": cc,
             "self_ms": round(tt * 1000, 3),
@@ -82,7 +123,4 @@ def top_functions(stats: Stats, limit: int) -> list[dict[str, Any]]:
         for key, (cc, nc, tt, ct, _callers) in stats.items()
         if not _own(key)
     ]
-    by_self = sorted(rows, key=lambda r: r["self_ms"], reverse=True)[:limit]
-    by_cumulative = sorted(rows, key=lambda r: r["cumulative_ms"], reverse=True)[:limit]
-    chosen = {id(r): r for r in by_self + by_cumulative}
-    return sorted(chosen.values(), key=lambda r: r["self_ms"], reverse=True)
+    return stacks_module.union_of_tops(rows, limit)

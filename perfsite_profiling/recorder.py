@@ -44,7 +44,8 @@ class Recorder:
     staff: bool = False
     # Set by the views of this app, which are not measured or profiled.
     exempt: bool = False
-    profile: Any = None  # a running cProfile.Profile
+    profile: Any = None  # a running perfsite_profiling.profiler.Running
+    loop_thread: int = 0  # the event loop's thread, in async mode
     reason: str = ""
     profile_ns: int = 0
     profile_payload: dict[str, Any] | None = None

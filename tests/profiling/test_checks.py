@@ -25,12 +25,21 @@ def test_sample_rate_range(settings: Any, rate: Any) -> None:
     assert check_deploy() == []
 
 
+@pytest.mark.parametrize("engine", ["pyinstrument", "", "Sampling"])
+def test_engine_choices(settings: Any, engine: str) -> None:
+    settings.PROFILING_ENGINE = engine
+    (message,) = check_settings()
+    assert message.id == "profiling.E006"
+    assert "PROFILING_ENGINE" in message.msg
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
         ("PROFILING_SAMPLE_BUDGET", 0),
         ("PROFILING_WINDOW", "x"),
         ("PROFILING_SLOW_QUERY_MS", -1),
+        ("PROFILING_SAMPLING_INTERVAL", 0),
         ("PROFILING_N_PLUS_ONE_MIN_MS", -1),
         ("PROFILING_N_PLUS_ONE_MIN_MS", "x"),
     ],

@@ -38,10 +38,9 @@ from perfsite_profiling import profiler
 print(apps.get_app_config("profiling").module.__file__)
 print(profiling.__file__)
 print(cProfile.__file__)
-running = profiler.start()
+running = profiler.start("cprofile")
 sum(i * i for i in range(1000))
-profiler.stop(running)
-print(len(profiler.dump(profiler.raw_stats(running))))
+print(len(profiler.stop(running).prof))
 """
 
 

@@ -79,8 +79,9 @@ def test_profiles_are_off_unless_enabled(staff_client: Client, settings: Any) ->
     assert not Profile.objects.exists()
 
 
-def test_staff_can_ask_for_a_profile(staff_client: Client, settings: Any) -> None:
+def test_staff_can_ask_for_a_cprofile(staff_client: Client, settings: Any) -> None:
     settings.PROFILING_ENABLED = True
+    settings.PROFILING_ENGINE = "cprofile"
     settings.PROFILING_SAMPLE_RATE = 0.0
     assert staff_client.get("/t/queries/3/?profile=1").status_code == 200
     profile = Profile.objects.get()
@@ -93,6 +94,29 @@ def test_staff_can_ask_for_a_profile(staff_client: Client, settings: Any) -> Non
     assert {q["sql"]: q["count"] for q in profile.sql}["SELECT ?"] == 3
     stats = marshal.loads(bytes(profile.prof))
     assert any(key[2] == "queries" for key in stats)
+    assert (profile.engine, profile.stacks) == ("cprofile", None)
+
+
+def test_the_default_engine_samples_the_request_stack(
+    staff_client: Client, settings: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 0.0
+    assert staff_client.get("/t/spin/3/?profile=1").status_code == 200
+    profile = Profile.objects.get()
+    assert profile.engine == "sampling"
+    frames = [name for name, _file, _line in profile.stacks["frames"]]
+    assert "spin" in frames
+    own = str(Path(middleware_module.__file__).parent) + "/"
+    assert not any(own in file for _n, file, _l in profile.stacks["frames"])
+    spin = frames.index("spin")
+    assert any(path[-1] == spin for path, _ms, _n in profile.stacks["stacks"])
+    assert profile.stacks["samples"] >= 3
+    names = [f["function"] for f in profile.functions]
+    assert any(n.startswith("spin (") for n in names)
+    stats = marshal.loads(bytes(profile.prof))
+    (key,) = [k for k in stats if k[2] == "spin"]
+    assert stats[key][0] >= 3  # sampled in at least three samples
 
 
 def test_others_cannot_trigger_a_profile(
@@ -139,6 +163,7 @@ def test_another_profiling_tool_never_reaches_the_user(
 ) -> None:
     settings.PROFILING_ENABLED = True
     settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_ENGINE = "cprofile"
 
     def refuse(self: Any) -> None:
         raise ValueError("Another profiling tool is already active")
@@ -247,6 +272,7 @@ def test_a_real_foreign_profiler_never_breaks_a_request(
     """On 3.12+ the second cProfile raises ValueError; it must be a skip."""
     settings.PROFILING_ENABLED = True
     settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_ENGINE = "cprofile"
     other = cProfile.Profile()
     other.enable()
     try:
@@ -260,3 +286,21 @@ def test_a_real_foreign_profiler_never_breaks_a_request(
         assert (row.profiles, row.profiles_skipped) == (0, 1)
     else:  # 3.11 lets a second profiler replace the first in the same thread
         assert (row.profiles, row.profiles_skipped) == (1, 0)
+
+
+def test_the_sampling_engine_works_beside_a_foreign_profiler(
+    client: Client, settings: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    other = cProfile.Profile()
+    other.enable()
+    try:
+        response = client.get("/t/spin/1/")
+    finally:
+        other.disable()
+    assert response.status_code == 200
+    aggregator.flush()
+    row = MetricBatch.objects.get()
+    assert (row.profiles, row.profiles_skipped) == (1, 0)
+    assert Profile.objects.get().engine == "sampling"

@@ -25,6 +25,7 @@ PAGES = [
 @pytest.fixture
 def profile(staff_client: Client, settings: Any) -> Profile:
     settings.PROFILING_ENABLED = True
+    settings.PROFILING_ENGINE = "cprofile"  # exact functions to check
     settings.PROFILING_SAMPLE_RATE = 0.0
     staff_client.get("/t/queries/3/?profile=1")
     return Profile.objects.get()
