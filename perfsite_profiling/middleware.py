@@ -1,4 +1,4 @@
-"""``ProfilingMiddleware``: request metrics, sampled cProfile, Server-Timing.
+"""``ProfilingMiddleware``: request metrics, sampled profiles, Server-Timing.
 
 Place it right after WhiteNoise and before the compression middleware: static
 files are answered above it (not measured), and the response it sees is the
@@ -23,14 +23,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import empty
 
-from perfsite_profiling import profiler, recorder, store
+from perfsite_profiling import profiler, profiles, recorder
 from perfsite_profiling.access import is_staff
 from perfsite_profiling.conf import conf
-from perfsite_profiling.models import Profile
 from perfsite_profiling.recorder import Recorder
 from perfsite_profiling.responses import body_sizes, server_timing
 from perfsite_profiling.sampling import endpoint_of, within_budget
-from perfsite_profiling.store import aggregator, delete_expired
+from perfsite_profiling.store import aggregator
 
 logger = logging.getLogger(__name__)
 
@@ -221,17 +220,16 @@ class ProfilingMiddleware:
                 if e["slow"] or e["n_plus_one"]
             ]
             rec.flush_due = aggregator.add(rec.endpoint, counters, kept)
-        return rec.flush_due or rec.profile_payload is not None
+        payload = rec.profile_payload
+        if payload is None:
+            return rec.flush_due
+        if not profiles.queue(rec.endpoint, payload):
+            logger.debug("profiling: profile queue full, %s dropped", rec.endpoint)
+        # A staff member waits for their profile; with metrics off no flush
+        # would ever come.
+        return rec.flush_due or rec.reason == "staff" or not conf.METRICS
 
     def _persist(self, rec: Recorder) -> None:
-        payload = rec.profile_payload
-        if payload is not None:
-            Profile.objects.create(
-                endpoint=rec.endpoint, created_at=store.now(), **payload
-            )
-            delete_expired(
-                Profile, conf.MAX_PROFILES_PER_ENDPOINT, endpoint=rec.endpoint
-            )
-            delete_expired(Profile, conf.MAX_PROFILES, batches=1)
         if rec.flush_due:
             aggregator.flush()
+        profiles.flush()

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.backends.signals import connection_created
 from django.test import Client
 
-from perfsite_profiling import recorder, sampling
+from perfsite_profiling import profiles, recorder, sampling
 from perfsite_profiling.store import aggregator
 from tests.profiling import site
 
@@ -20,8 +20,10 @@ def _fresh(settings: Any) -> Iterator[None]:
     settings.ROOT_URLCONF = "tests.profiling.site"
     aggregator.reset()
     sampling.reset()
+    profiles.reset()
     yield
     aggregator.reset()
+    profiles.reset()
 
 
 @pytest.fixture

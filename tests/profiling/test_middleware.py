@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 
 from perfsite_profiling import middleware as middleware_module
-from perfsite_profiling import profiler, recorder
+from perfsite_profiling import profiler, profiles, recorder
 from perfsite_profiling.middleware import ProfilingMiddleware
 from perfsite_profiling.models import MetricBatch, Profile
 from perfsite_profiling.sampling import within_budget
@@ -138,6 +138,9 @@ def test_samples_stay_within_the_budget_and_bounds(
     settings.PROFILING_MAX_PROFILES_PER_ENDPOINT = 2
     for _ in range(5):
         client.get("/t/work/1/")
+    assert not Profile.objects.exists()  # sampled profiles wait for a flush
+    assert profiles.pending() == 3
+    assert profiles.flush() == 3
     assert Profile.objects.count() == 2  # three taken, the oldest deleted
     assert {p.reason for p in Profile.objects.all()} == {"sample"}
     clock.advance(3600 * 1000)  # an hour later the budget is back
@@ -301,6 +304,33 @@ def test_the_sampling_engine_works_beside_a_foreign_profiler(
         other.disable()
     assert response.status_code == 200
     aggregator.flush()
+    profiles.flush()
     row = MetricBatch.objects.get()
     assert (row.profiles, row.profiles_skipped) == (1, 0)
     assert Profile.objects.get().engine == "sampling"
+
+
+def test_a_sampled_profile_is_written_with_the_next_flush(
+    client: Client, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_FLUSH_REQUESTS = 2
+    with django_assert_num_queries(0):
+        client.get("/t/work/1/")
+    assert profiles.pending() == 1
+    client.get("/t/work/1/")  # the flush writes metrics and both profiles
+    assert profiles.pending() == 0
+    assert Profile.objects.count() == 2
+    assert MetricBatch.objects.get().profiles == 2
+
+
+def test_the_queue_of_profiles_is_bounded(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    monkeypatch.setattr(profiles, "MAX_PENDING", 2)
+    for _ in range(4):
+        assert client.get("/t/work/1/").status_code == 200
+    assert profiles.pending() == 2
