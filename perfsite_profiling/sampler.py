@@ -80,9 +80,10 @@ class Sampler:
     def end(self) -> Session:
         """The finished session; no sample is added to it after this returns."""
         with self._cond:
+            # No notify: waking the thread would cost a GIL hand-off; at its
+            # next tick it finds no session and goes back to sleep.
             session, self._session = self._session, None
             sys.setswitchinterval(self._switch)
-            self._cond.notify()
         assert session is not None, "end() without begin()"
         return session
 

@@ -10,5 +10,10 @@ urlpatterns = [
     path("sql/", views.sql_summary, name="sql"),
     path("profiles/<int:pk>/", views.profile_detail, name="profile"),
     path("profiles/<int:pk>.prof", views.profile_download, name="download"),
+    path(
+        "profiles/<int:pk>.speedscope.json",
+        views.profile_speedscope,
+        name="speedscope",
+    ),
     path("clear/", views.clear, name="clear"),
 ]

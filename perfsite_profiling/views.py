@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from perfsite_profiling import stacks as stacks_module
 from perfsite_profiling.access import staff_member_required
+from perfsite_profiling.charts import flame_graph, latency_chart
 from perfsite_profiling.conf import conf
+from perfsite_profiling.history import history
 from perfsite_profiling.models import MetricBatch, Profile
 from perfsite_profiling.store import EndpointStats, delete_all, window_stats
 
@@ -32,6 +42,23 @@ def _bad_choice(name: str, choices: Iterable[str]) -> HttpResponse:
         status=400,
         content_type="text/plain",
     )
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render in the admin's frame (its header, theme and user links) when the
+    admin is mounted, else in a plain page of the same blocks."""
+    frame: dict[str, Any] = {"base_template": "profiling/plain.html"}
+    if apps.is_installed("django.contrib.admin"):
+        try:
+            reverse("admin:index")
+        except NoReverseMatch:
+            pass
+        else:
+            from django.contrib import admin
+
+            frame = {**admin.site.each_context(request)}
+            frame["base_template"] = "admin/base_site.html"
+    return render(request, template, {**frame, **context})
 
 
 def _rows(stats: dict[str, EndpointStats], sort: str) -> list[dict[str, Any]]:
@@ -65,9 +92,14 @@ def index(request: HttpRequest) -> HttpResponse:
     if sort not in ENDPOINT_SORTS:
         return _bad_choice("sort", ENDPOINT_SORTS)
     stats = window_stats()
-    profiles = Profile.objects.defer("prof", "functions", "sql")[:50]
+    profiles = Profile.objects.defer("prof", "functions", "sql", "stacks")[:50]
+    rows = _rows(stats, sort)
+    past = history([r["endpoint"] for r in rows])
+    for row in rows:
+        row["chart"] = latency_chart(past.buckets[row["endpoint"]], past.span)
     context = {
-        "rows": _rows(stats, sort),
+        "rows": rows,
+        "span": past.span,
         "sort": sort,
         "sorts": list(ENDPOINT_SORTS),
         "window": conf.WINDOW,
@@ -75,7 +107,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "enabled": conf.ENABLED,
         "sample_rate": conf.SAMPLE_RATE,
     }
-    return render(request, "profiling/index.html", context)
+    return _page(request, "profiling/index.html", context)
 
 
 @staff_member_required
@@ -95,8 +127,9 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sort": sort,
         "sorts": FUNCTION_SORTS,
         "threaded": profile.threads > 1,
+        "flame": flame_graph(profile.stacks) if profile.stacks else "",
     }
-    return render(request, "profiling/profile.html", context)
+    return _page(request, "profiling/profile.html", context)
 
 
 @staff_member_required
@@ -112,6 +145,21 @@ def profile_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_member_required
+@require_GET
+def profile_speedscope(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sampled stacks in speedscope's format (https://www.speedscope.app)."""
+    profile = get_object_or_404(Profile.objects.only("endpoint", "stacks"), pk=pk)
+    if not profile.stacks:
+        raise Http404("A cProfile profile has no sampled stacks; use the .prof.")
+    data = stacks_module.to_speedscope(profile.stacks, f"{profile.endpoint} #{pk}")
+    response = JsonResponse(data)
+    response["Content-Disposition"] = (
+        f'attachment; filename="profile-{pk}.speedscope.json"'
+    )
+    return response
+
+
+@staff_member_required
 @never_cache
 @require_GET
 def sql_summary(request: HttpRequest) -> HttpResponse:
@@ -121,7 +169,7 @@ def sql_summary(request: HttpRequest) -> HttpResponse:
             entries.append({"endpoint": stats.endpoint, "sql": sql, **figures})
     entries.sort(key=lambda e: (e["n_plus_one"], e["slow"], e["ms"]), reverse=True)
     context = {"entries": entries, "window": conf.WINDOW, "slow_ms": conf.SLOW_QUERY_MS}
-    return render(request, "profiling/sql.html", context)
+    return _page(request, "profiling/sql.html", context)
 
 
 @staff_member_required
