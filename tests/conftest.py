@@ -15,6 +15,18 @@ from tests.support.services import (
     redis_binary,
 )
 
+# Fixtures that start a private redis-server (directly or through another).
+REDIS_FIXTURES = frozenset({"redis_server", "redis", "sentinel_cluster"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs a Redis fixture, however indirectly, is marked
+    ``redis``, so ``-m "not redis"`` runs without a redis-server. (Tests that
+    start one of their own carry the mark in their module.)"""
+    for item in items:
+        if REDIS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.redis)
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
