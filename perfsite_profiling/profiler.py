@@ -81,6 +81,8 @@ def stop(running: Running, top: int = 30) -> Result:
         _LOCK.release()
     if running.cprofile is None:
         stacks = stacks_module.encode(session)
+        if not stacks["stacks"]:  # no sample landed: nothing to derive
+            return Result(running.engine, [], stacks_module.to_prof(stacks), stacks)
         return Result(
             running.engine,
             stacks_module.top_functions(stacks, top),

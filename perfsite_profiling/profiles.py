@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from perfsite_profiling import store
 from perfsite_profiling.conf import conf
@@ -49,12 +49,17 @@ def flush() -> int:
     if not rows:
         return 0
     try:
-        Profile.objects.bulk_create(rows)
-        for endpoint in {row.endpoint for row in rows}:
-            store.delete_expired(
-                Profile, conf.MAX_PROFILES_PER_ENDPOINT, endpoint=endpoint
-            )
-        store.delete_expired(Profile, conf.MAX_PROFILES, batches=1)
+        # One transaction: one commit (one fsync on SQLite) for the batch.
+        with transaction.atomic():
+            Profile.objects.bulk_create(rows)
+            for endpoint in {row.endpoint for row in rows}:
+                store.delete_expired(
+                    Profile,
+                    conf.MAX_PROFILES_PER_ENDPOINT,
+                    batches=1,
+                    endpoint=endpoint,
+                )
+            store.delete_expired(Profile, conf.MAX_PROFILES, batches=1)
     except DatabaseError:
         # Profiles must never break the site (e.g. before migrate).
         store.logger.exception("profiling: could not write %d profiles", len(rows))

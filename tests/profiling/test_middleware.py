@@ -137,14 +137,14 @@ def test_samples_stay_within_the_budget_and_bounds(
     settings.PROFILING_SAMPLE_BUDGET = 3
     settings.PROFILING_MAX_PROFILES_PER_ENDPOINT = 2
     for _ in range(5):
-        client.get("/t/work/1/")
+        client.get("/t/spin/1/")
     assert not Profile.objects.exists()  # sampled profiles wait for a flush
     assert profiles.pending() == 3
     assert profiles.flush() == 3
     assert Profile.objects.count() == 2  # three taken, the oldest deleted
     assert {p.reason for p in Profile.objects.all()} == {"sample"}
     clock.advance(3600 * 1000)  # an hour later the budget is back
-    assert within_budget("GET /t/work/<int:ms>/", clock())
+    assert within_budget("GET /t/spin/<int:samples>/", clock())
 
 
 def test_a_busy_profiler_means_skip_and_count(client: Client, settings: Any) -> None:
@@ -317,9 +317,9 @@ def test_a_sampled_profile_is_written_with_the_next_flush(
     settings.PROFILING_SAMPLE_RATE = 1.0
     settings.PROFILING_FLUSH_REQUESTS = 2
     with django_assert_num_queries(0):
-        client.get("/t/work/1/")
+        client.get("/t/spin/1/")
     assert profiles.pending() == 1
-    client.get("/t/work/1/")  # the flush writes metrics and both profiles
+    client.get("/t/spin/1/")  # the flush writes metrics and both profiles
     assert profiles.pending() == 0
     assert Profile.objects.count() == 2
     assert MetricBatch.objects.get().profiles == 2
@@ -332,5 +332,22 @@ def test_the_queue_of_profiles_is_bounded(
     settings.PROFILING_SAMPLE_RATE = 1.0
     monkeypatch.setattr(profiles, "MAX_PENDING", 2)
     for _ in range(4):
-        assert client.get("/t/work/1/").status_code == 200
+        assert client.get("/t/spin/1/").status_code == 200
     assert profiles.pending() == 2
+
+
+def test_a_sample_that_caught_nothing_is_not_stored(
+    client: Client, staff_client: Client, settings: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_SAMPLING_INTERVAL = 60_000  # no tick during the request
+    client.get("/t/work/1/")
+    assert profiles.pending() == 0
+    staff_client.get("/t/work/1/?profile=1")  # asked for: kept, even empty
+    profile = Profile.objects.get()
+    assert (profile.reason, profile.stacks["stacks"], profile.functions) == (
+        "staff",
+        [],
+        [],
+    )
