@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from perfsite_profiling import stacks, store
 from perfsite_profiling.models import Profile
 from tests.perfsite.factories import make_post, make_user
-from tests.profiling.test_pictures import KNOWN
+from tests.profiling.test_pictures import sampled_profile
 
 pytestmark = [
     pytest.mark.browser,
@@ -92,18 +91,7 @@ def test_each_page_renders_its_svg_in_the_admin_frame(
 ) -> None:
     settings.PROFILING_ENABLED = True
     get_user_model().objects.create_user("boss", password="pw-for-tests", is_staff=True)
-    profile = Profile.objects.create(
-        endpoint="GET /",
-        created_at=store.now(),
-        reason="staff",
-        engine="sampling",
-        duration_ms=10,
-        python="3.11",
-        threads=1,
-        functions=stacks.top_functions(KNOWN, 30),
-        stacks=KNOWN,
-        prof=stacks.to_prof(KNOWN),
-    )
+    profile = sampled_profile("GET /")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -30,6 +30,22 @@ KNOWN = {
 }
 
 
+def sampled_profile(endpoint: str) -> Profile:
+    """A stored profile of the KNOWN stacks, as the sampling engine makes them."""
+    return Profile.objects.create(
+        endpoint=endpoint,
+        created_at=store.now(),
+        reason="staff",
+        engine="sampling",
+        duration_ms=10,
+        python="3.11",
+        threads=1,
+        functions=stacks.top_functions(KNOWN, 30),
+        stacks=KNOWN,
+        prof=stacks.to_prof(KNOWN),
+    )
+
+
 def rects(svg: str) -> dict[str, tuple[float, float, float]]:
     """name -> (x, y, width) of each drawn frame."""
     found = re.findall(
@@ -100,18 +116,7 @@ def test_speedscope_format() -> None:
 
 @pytest.mark.django_db
 def test_profile_page_and_speedscope_download(staff_client: Client) -> None:
-    profile = Profile.objects.create(
-        endpoint="GET /x",
-        created_at=store.now(),
-        reason="staff",
-        engine="sampling",
-        duration_ms=10,
-        python="3.11",
-        threads=1,
-        functions=stacks.top_functions(KNOWN, 30),
-        stacks=KNOWN,
-        prof=stacks.to_prof(KNOWN),
-    )
+    profile = sampled_profile("GET /x")
     html = staff_client.get(f"/profiling/profiles/{profile.pk}/").content.decode()
     assert html.count('<svg class="flame"') == 1
     assert rects(html)["query"][2] == pytest.approx(charts.FLAME_WIDTH * 0.6 - 0.5)
