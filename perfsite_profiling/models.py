@@ -78,6 +78,7 @@ class Profile(models.Model):
     functions = JSONText(default=list)
     sql = JSONText(default=list)
     # Sampled stacks (perfsite_profiling.stacks); None for cProfile profiles.
+    # A sampled profile's functions and .prof are derived from them on read.
     stacks = JSONText(null=True, default=None)
     prof = models.BinaryField()
 

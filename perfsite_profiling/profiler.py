@@ -43,8 +43,8 @@ class Running:
 @dataclass
 class Result:
     engine: str
-    functions: list[dict[str, Any]]
-    prof: bytes
+    functions: list[dict[str, Any]]  # cprofile only (derived from stacks else)
+    prof: bytes  # cprofile only (derived from stacks else)
     stacks: dict[str, Any] | None  # sampled stacks (sampling engine only)
 
 
@@ -80,15 +80,9 @@ def stop(running: Running, top: int = 30) -> Result:
     finally:
         _LOCK.release()
     if running.cprofile is None:
-        stacks = stacks_module.encode(session)
-        if not stacks["stacks"]:  # no sample landed: nothing to derive
-            return Result(running.engine, [], stacks_module.to_prof(stacks), stacks)
-        return Result(
-            running.engine,
-            stacks_module.top_functions(stacks, top),
-            stacks_module.to_prof(stacks),
-            stacks,
-        )
+        # Only the stacks are kept: the table and the .prof are derived from
+        # them when a page or a download asks, not on the request's time.
+        return Result(running.engine, [], b"", stacks_module.encode(session))
     stats = raw_stats(running.cprofile)
     return Result(running.engine, top_functions(stats, top), dump(stats), None)
 

@@ -33,10 +33,13 @@ class Session:
     threads: frozenset[int]
     interval: float  # seconds
     last: float = field(default_factory=time.perf_counter)
-    weights: defaultdict[Stack, float] = field(  # seconds per stack
+    # Keyed by the ids of the code objects (hashing a code object hashes its
+    # contents, every time); ``stacks`` keeps the objects themselves alive.
+    stacks: dict[tuple[int, ...], Stack] = field(default_factory=dict)
+    weights: defaultdict[tuple[int, ...], float] = field(  # seconds per stack
         default_factory=lambda: defaultdict(float)
     )
-    counts: Counter[Stack] = field(default_factory=Counter)  # samples per stack
+    counts: Counter[tuple[int, ...]] = field(default_factory=Counter)
     samples: int = 0
 
     def take(self, frames: dict[int, FrameType]) -> None:
@@ -49,11 +52,16 @@ class Session:
                 codes.append(frame.f_code)
                 frame = frame.f_back
             if codes:
-                codes.reverse()
-                stack = tuple(codes)
-                self.weights[stack] += elapsed
-                self.counts[stack] += 1
+                key = tuple(map(id, codes))
+                if key not in self.stacks:
+                    self.stacks[key] = tuple(reversed(codes))
+                self.weights[key] += elapsed
+                self.counts[key] += 1
                 self.samples += 1
+
+    def weighted(self) -> list[tuple[Stack, float, int]]:
+        """(stack outermost first, seconds, samples) per distinct stack."""
+        return [(self.stacks[k], w, self.counts[k]) for k, w in self.weights.items()]
 
 
 class Sampler:

@@ -24,7 +24,7 @@ def encode(session: Session) -> dict[str, Any]:
     """The stored form of a session's stacks, without this app's own frames."""
     index: dict[Key, int] = {}
     merged: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [0.0, 0])
-    for codes, seconds in session.weights.items():
+    for codes, seconds, count in session.weighted():
         path: list[int] = []
         for code in codes:
             if code.co_filename.startswith(_OWN_DIR):
@@ -33,7 +33,7 @@ def encode(session: Session) -> dict[str, Any]:
             path.append(index.setdefault(key, len(index)))
         if path:
             merged[tuple(path)][0] += seconds * 1000
-            merged[tuple(path)][1] += session.counts[codes]
+            merged[tuple(path)][1] += count
     return {
         "interval_ms": session.interval * 1000,
         "samples": session.samples,

@@ -118,7 +118,12 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sort = request.GET.get("sort", "self_ms")
     if sort not in FUNCTION_SORTS:
         return _bad_choice("sort", FUNCTION_SORTS)
-    functions = sorted(profile.functions, key=lambda f: f[sort], reverse=True)
+    listed = (
+        stacks_module.top_functions(profile.stacks, conf.TOP_FUNCTIONS)
+        if profile.stacks
+        else profile.functions
+    )
+    functions = sorted(listed, key=lambda f: f[sort], reverse=True)
     peak = max((f[sort] for f in functions), default=0) or 1
     bars = [{**f, "width": round(100 * f[sort] / peak, 1)} for f in functions]
     context = {
@@ -135,10 +140,11 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_member_required
 @require_GET
 def profile_download(request: HttpRequest, pk: int) -> HttpResponse:
-    profile = get_object_or_404(Profile.objects.only("prof"), pk=pk)
-    response = HttpResponse(
-        bytes(profile.prof), content_type="application/octet-stream"
+    profile = get_object_or_404(Profile.objects.only("prof", "stacks"), pk=pk)
+    prof = (
+        stacks_module.to_prof(profile.stacks) if profile.stacks else bytes(profile.prof)
     )
+    response = HttpResponse(prof, content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="profile-{pk}.prof"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
