@@ -74,7 +74,8 @@ class Sampler:
 
     def begin(self, threads: frozenset[int], interval: float) -> None:
         with self._cond:
-            if self._thread is None or self._pid != os.getpid():
+            thread = self._thread
+            if thread is None or self._pid != os.getpid() or not thread.is_alive():
                 self._pid = os.getpid()
                 self._thread = threading.Thread(
                     target=self._run, name="perfsite-profiling-sampler", daemon=True
