@@ -131,7 +131,9 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "functions": bars,
         "sort": sort,
         "sorts": FUNCTION_SORTS,
-        "threaded": profile.threads > 1,
+        # Only cProfile records other threads (3.12+); the sampler reads the
+        # request's own thread (and the event loop's in async mode).
+        "threaded": profile.threads > 1 and not profile.stacks,
         "flame": flame_graph(profile.stacks) if profile.stacks else "",
     }
     return _page(request, "profiling/profile.html", context)

@@ -196,3 +196,14 @@ def test_endpoints_page_draws_each_endpoints_latency(
     assert chart.count("<polyline") == 2
     assert chart.count("<circle") == 2  # one bucket: a dot per line
     assert aggregator.pending()  # the page read them without flushing
+
+
+@pytest.mark.django_db
+def test_the_other_threads_note_is_for_cprofile_only(staff_client: Client) -> None:
+    sampled = sampled_profile("GET /x")
+    Profile.objects.filter(pk=sampled.pk).update(threads=4)
+    html = staff_client.get(f"/profiling/profiles/{sampled.pk}/").content.decode()
+    assert "threads were alive" not in html
+    Profile.objects.filter(pk=sampled.pk).update(stacks=None, engine="cprofile")
+    html = staff_client.get(f"/profiling/profiles/{sampled.pk}/").content.decode()
+    assert "4 threads were alive" in html
