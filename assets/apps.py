@@ -12,8 +12,9 @@ class AssetsConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from assets import manifest
-        from assets.checks import check_settings
+        from assets.checks import check_middleware, check_settings
 
         checks.register(check_settings)
+        checks.register(check_middleware)
         # A build or a settings change (in tests) makes the loaded manifest stale.
         setting_changed.connect(manifest.clear, dispatch_uid="assets.manifest.clear")

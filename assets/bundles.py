@@ -115,7 +115,11 @@ def build(
         )
     target = to_url or relative_to(posixpath.dirname(bundle_name(bundle, kind)))
     css = "\n".join(rebase_css(read(path), path, target) for path in paths)
-    return str(rcssmin.cssmin(css)) + "\n"
+    return minify_css(css) + "\n"
+
+
+def minify_css(css: str) -> str:
+    return str(rcssmin.cssmin(css))
 
 
 def missing_files(

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.staticfiles import finders
 from django.core.checks import CheckMessage, Error
-from django.template import engines
+from django.template import TemplateDoesNotExist, engines
 from django.template.backends.django import DjangoTemplates
+from django.template.loader import get_template
 
 from assets import bundles
+from assets.checks_pageload import check_page_load
 from assets.conf import conf
 
 BUNDLE_TAGS = ("css_bundle", "js_bundle", "critical_css", "lazy_css", "lazy_js")
@@ -20,6 +22,34 @@ TAG_RE = re.compile(
     r"""\{%\s*(""" + "|".join(BUNDLE_TAGS) + r""")\s+(['"])([^'"]+)\2"""
 )
 COUNTS = ("LAZY_JS_TIMEOUT", "MAX_AGE", "IMMUTABLE_MAX_AGE", "COMPRESS_MIN_SIZE")
+LIVE = " for live responses"
+
+
+class _Level(NamedTuple):
+    setting: str
+    levels: range
+    scope: str
+    hint: str | None
+    id: str
+
+
+CODEC_LEVELS = (
+    _Level(
+        "BROTLI_QUALITY",
+        range(0, 10),
+        LIVE,
+        "Brotli 10 and 11 take hundreds of milliseconds per page; 4 or 5 is fast.",
+        id="assets.E006",
+    ),
+    _Level("GZIP_LEVEL", range(1, 10), "", None, id="assets.E007"),
+    _Level(
+        "ZSTD_LEVEL",
+        range(1, 20),
+        LIVE,
+        "Above 19 the window exceeds the 8 MB browsers accept; 3 to 6 is fast.",
+        id="assets.E008",
+    ),
+)
 
 
 def _raw(name: str) -> Any:
@@ -29,11 +59,14 @@ def _raw(name: str) -> Any:
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors = _check_bundles_shape()
-    if not errors:
+    bundles_ok = not errors
+    if bundles_ok:
         errors += _check_bundle_files()
         errors += _check_templates()
     errors += _check_numbers()
     errors += _check_compression()
+    errors += _check_dictionary()
+    errors += check_page_load(bundles_ok)
     return errors
 
 
@@ -139,14 +172,97 @@ def _check_compression() -> list[CheckMessage]:
                 id="assets.E005",
             )
         )
-    if conf.BROTLI_QUALITY not in range(0, 10):
+    errors += [
+        Error(
+            f"ASSETS_{c.setting} must be {c.levels.start} to {c.levels.stop - 1}{c.scope}.",
+            hint=c.hint,
+            id=c.id,
+        )
+        for c in CODEC_LEVELS
+        if getattr(conf, c.setting) not in c.levels
+    ]
+    return errors
+
+
+def _check_dictionary() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    names = _raw("DICTIONARY_TEMPLATES")
+    if not isinstance(names, list | tuple) or not all(
+        isinstance(n, str) for n in names
+    ):
         errors.append(
             Error(
-                "ASSETS_BROTLI_QUALITY must be 0 to 9 for live responses.",
-                hint="Brotli 10 and 11 take hundreds of milliseconds per page; 4 or 5 is fast.",
-                id="assets.E006",
+                "ASSETS_DICTIONARY_TEMPLATES must be a list of template names.",
+                hint='e.g. ["blog/post.html"]; [] builds no dcz dictionary.',
+                id="assets.E009",
             )
         )
-    if conf.GZIP_LEVEL not in range(1, 10):
-        errors.append(Error("ASSETS_GZIP_LEVEL must be 1 to 9.", id="assets.E007"))
+    else:
+        for name in names:
+            try:
+                get_template(name)
+            except TemplateDoesNotExist:
+                errors.append(
+                    Error(
+                        f"ASSETS_DICTIONARY_TEMPLATES names a missing template: {name}",
+                        id="assets.E009",
+                    )
+                )
+    match = _raw("DICTIONARY_MATCH")
+    if not (
+        isinstance(match, str)
+        and match.startswith("/")
+        and match.isprintable()
+        and not set(match) & {'"', "\\"}
+    ):
+        errors.append(
+            Error(
+                "ASSETS_DICTIONARY_MATCH must be a URL pattern starting with /.",
+                hint='e.g. "/*" or "/posts/*", without quotes or backslashes.',
+                id="assets.E010",
+            )
+        )
+    return errors
+
+
+SECURITY = "django.middleware.security.SecurityMiddleware"
+STATIC_FILES = "assets.middleware.StaticFilesMiddleware"
+COMPRESSION = "assets.compression.CompressionMiddleware"
+CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
+
+
+def _after(middleware: list[str], first: str, later: str) -> bool:
+    """False when both are listed and ``later`` comes first."""
+    if first in middleware and later in middleware:
+        return middleware.index(first) < middleware.index(later)
+    return True
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """The order the assets middleware needs in ``MIDDLEWARE``."""
+    from django.conf import settings
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    errors: list[CheckMessage] = []
+    if not (
+        _after(middleware, SECURITY, STATIC_FILES)
+        and _after(middleware, STATIC_FILES, COMPRESSION)
+    ):
+        errors.append(
+            Error(
+                "StaticFilesMiddleware must come right after SecurityMiddleware.",
+                hint="Above CompressionMiddleware: static files keep their "
+                "precompressed variants and Range requests work.",
+                id="assets.E011",
+            )
+        )
+    if not _after(middleware, COMPRESSION, CONDITIONAL_GET):
+        errors.append(
+            Error(
+                "CompressionMiddleware must be listed before ConditionalGet.",
+                hint="ConditionalGetMiddleware then hashes the uncompressed "
+                "body, a stable ETag, and repeated GETs get 304s.",
+                id="assets.E012",
+            )
+        )
     return errors

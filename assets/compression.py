@@ -3,69 +3,62 @@
 List it where ``GZipMiddleware`` was: below WhiteNoise (static files are
 precompressed and answered before this runs) and *above*
 ``ConditionalGetMiddleware``, so ConditionalGet hashes the uncompressed body
-(a stable ETag) and this middleware only weakens it.
+(a stable ETag) and this middleware only weakens it (system check ``assets.E012``).
 
-A response whose body is known to be the same as an earlier one sets
-``response.compressed_cache_key`` (``caching.http`` does, with the ETag of a
-stored response): its compressed bytes are then reused from a small
-in-process cache instead of compressed again.
+Listed below ``caching.middleware.ResponseCacheMiddleware``, its output is
+what the response cache stores (one body per coding), so a cache hit is
+never compressed again.
 
 BREACH: a response that can carry a secret (it sets a cookie, varies on
 ``Cookie``/``Authorization`` or is ``private``/``no-store``) is never sent as
-brotli, whose size would follow its content byte for byte; it gets gzip with
-random-length padding, as Django does, or no compression at all.
+brotli, zstd or ``dcz``, whose sizes follow the content byte for byte; it
+gets gzip with random-length padding, as Django does, or no compression.
+
+``dcz`` (RFC 9842): a public HTML response to a request whose
+``Available-Dictionary`` is the SHA-256 of the site's dictionary
+(``assets.dictionary``) and whose ``Accept-Encoding`` allows ``dcz`` is sent
+as zstd against that dictionary, with ``Vary: Accept-Encoding,
+Available-Dictionary`` and its own ETag (``W/"...-dcz"``). A conditional
+request naming that ETag is passed down with the plain ETag, so the views'
+own 304s (``caching.http``, ConditionalGet) keep working, and the 304 goes
+back up with the ``-dcz`` form.
+
+Contract with a response cache above this middleware (documented in the
+README): ``negotiate(request, response)`` names the variant a request gets
+(``identity``, ``gzip``, ``br``, ``zstd`` or ``dcz:<sha-256 hex>``), the same
+name this middleware leaves on ``response.assets_variant``; a stored
+response's bytes under that name can be replayed to any request ``negotiate``
+gives the same name.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
-from assets.codecs import BrotliEncoder, Encoder, GzipEncoder
+from assets import dictionary
+from assets.codecs import BrotliEncoder, Encoder, GzipEncoder, ZstdEncoder
 from assets.conf import conf
-from assets.negotiation import IDENTITY, choose_encoding
+from assets.dictionary import DCZ, Dictionary, dcz_header
+from assets.negotiation import (
+    IDENTITY,
+    choose_encoding,
+    opaque,
+    parse_byte_sequence,
+    parse_etags,
+)
 
-SUPPORTED = ("br", "gzip")
+SUPPORTED = ("br", "zstd", "gzip")
+DCZ_VARY = ("Accept-Encoding", "Available-Dictionary")
 COMPRESSIBLE_RE = re.compile(
     r"^(text/[\w.+-]+|application/(json|javascript|ecmascript|xml|x-javascript|"
     r"[\w.-]+\+(json|xml))|image/svg\+xml)\s*(;|$)",
     re.IGNORECASE,
 )
-
-
-REUSE_ENTRIES = 256  # compressed bodies kept per process, most recently used
-
-
-class _Reuse:
-    """A small LRU of compressed bodies by (body key, coding)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[Hashable, str], bytes] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Hashable, str]) -> bytes | None:
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[Hashable, str], body: bytes) -> None:
-        with self.lock:
-            self.entries[key] = body
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-reuse = _Reuse(REUSE_ENTRIES)
 
 
 def is_compressible(content_type: str) -> bool:
@@ -84,19 +77,58 @@ def may_carry_secrets(response: HttpResponseBase) -> bool:
     )
 
 
-def make_encoder(coding: str, secret: bool) -> Encoder:
-    if coding == "br":
-        return BrotliEncoder(conf.BROTLI_QUALITY)
-    return GzipEncoder(conf.GZIP_LEVEL, pad=secret)
+def is_html(response: HttpResponseBase) -> bool:
+    return response.get("Content-Type", "").split(";")[0].strip().lower() == "text/html"
 
 
-def choose(accept_encoding: str | None, secret: bool) -> str:
-    """The coding for one response: the client's q-values, then the server's order."""
+def request_dictionary(request: HttpRequest) -> Dictionary | None:
+    """The site's dictionary, if the request says the client holds it."""
+    found = dictionary.current()
+    if found is None:
+        return None
+    held = parse_byte_sequence(request.headers.get("Available-Dictionary"))
+    return found if held == found.digest else None
+
+
+def negotiate(request: HttpRequest, response: HttpResponseBase) -> str:
+    """The variant of ``response`` that ``request`` gets: a coding, or ``dcz:<hex>``.
+
+    The client's q-values decide, then the server's order (``dcz`` first when
+    it applies, then ``ASSETS_COMPRESS_ENCODINGS``). Only padded gzip for a
+    response that can carry a secret; ``dcz`` only for public HTML.
+    """
+    secret = may_carry_secrets(response)
     offered = [c for c in conf.COMPRESS_ENCODINGS if c in SUPPORTED]
     if secret:
         offered = [c for c in offered if c == "gzip"]
+    found = None if secret or not is_html(response) else request_dictionary(request)
+    if found is not None:
+        offered.insert(0, DCZ)
     # None (nothing acceptable) falls back to identity: a 406 for a page is worse.
-    return choose_encoding(accept_encoding, offered) or IDENTITY
+    coding = choose_encoding(request.headers.get("Accept-Encoding"), offered)
+    if coding == DCZ and found is not None:
+        return f"{DCZ}:{found.digest.hex()}"
+    return coding or IDENTITY
+
+
+def make_encoder(variant: str, secret: bool) -> Encoder:
+    coding = variant.partition(":")[0]
+    if coding == "br":
+        return BrotliEncoder(conf.BROTLI_QUALITY)
+    if coding == "zstd":
+        return ZstdEncoder(conf.ZSTD_LEVEL)
+    if coding == DCZ:
+        found = dictionary.current()
+        if found is None or variant != f"{DCZ}:{found.digest.hex()}":
+            raise ValueError(f"{variant!r} is not the current dictionary")
+        return ZstdEncoder(conf.ZSTD_LEVEL, found.zstd_dict, dcz_header(found.digest))
+    return GzipEncoder(conf.GZIP_LEVEL, pad=secret)
+
+
+def dcz_etag(etag: str) -> str:
+    """The ETag of the ``dcz`` variant: weak, and distinct from the others."""
+    opaque = etag[2:] if etag.startswith("W/") else etag
+    return f'W/{opaque[:-1]}-dcz"' if opaque.endswith('"') else etag
 
 
 def skip(response: HttpResponseBase) -> bool:
@@ -116,9 +148,28 @@ def weaken_etag(response: HttpResponseBase) -> None:
 
 
 class CompressionMiddleware(MiddlewareMixin):
+    def process_request(self, request: HttpRequest) -> None:
+        validators = request.META.get("HTTP_IF_NONE_MATCH", "")
+        if '-dcz"' in validators and request_dictionary(request) is not None:
+            # The views know the plain ETag; the 304 gets the -dcz form back.
+            plain = validators.replace('-dcz"', '"')
+            request.META["HTTP_IF_NONE_MATCH"] = plain
+            request.assets_dcz_validators = {  # type: ignore[attr-defined]
+                opaque(tag[:-5] + '"')
+                for tag in parse_etags(validators) or []
+                if tag.endswith('-dcz"')
+            }
+
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
+        if response.status_code == 304 and opaque(response.get("ETag", "")) in getattr(
+            request, "assets_dcz_validators", ()
+        ):
+            # It validates the client's dcz copy: the same ETag and Vary as its 200.
+            response["ETag"] = dcz_etag(response["ETag"])
+            patch_vary_headers(response, DCZ_VARY)
+            return response
         if skip(response):
             return response
         # Compressed or not, the body depends on Accept-Encoding.
@@ -129,33 +180,27 @@ class CompressionMiddleware(MiddlewareMixin):
             if len(content) < conf.COMPRESS_MIN_SIZE:
                 return response
         secret = may_carry_secrets(response)
-        coding = choose(request.headers.get("Accept-Encoding"), secret)
-        if coding == IDENTITY:
+        variant = negotiate(request, response)
+        if variant == IDENTITY:
             return response
         if isinstance(response, StreamingHttpResponse):
-            stream(response, make_encoder(coding, secret))
+            stream(response, make_encoder(variant, secret))
         else:
-            compressed = compress(response, content, coding, secret)
+            compressed = make_encoder(variant, secret).compress(content)
             if len(compressed) >= len(content):
                 return response
             response.content = compressed  # type: ignore[attr-defined]
             response["Content-Length"] = str(len(compressed))
-        weaken_etag(response)
+        response.assets_variant = variant  # type: ignore[attr-defined]
+        coding = variant.partition(":")[0]
+        if coding == DCZ:
+            patch_vary_headers(response, DCZ_VARY)
+            if response.has_header("ETag"):
+                response["ETag"] = dcz_etag(response["ETag"])
+        else:
+            weaken_etag(response)
         response["Content-Encoding"] = coding
         return response
-
-
-def compress(
-    response: HttpResponseBase, content: bytes, coding: str, secret: bool
-) -> bytes:
-    key = getattr(response, "compressed_cache_key", None)
-    if key is None or secret:  # padded bodies must differ every time
-        return make_encoder(coding, secret).compress(content)
-    found = reuse.get((key, coding))
-    if found is None:
-        found = make_encoder(coding, secret).compress(content)
-        reuse.put((key, coding), found)
-    return found
 
 
 def stream(response: StreamingHttpResponse, encoder: Encoder) -> None:

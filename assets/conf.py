@@ -58,7 +58,9 @@ class Settings:
     @property
     def COMPRESS_ENCODINGS(self) -> list[str]:
         """Codings the compression middleware offers, the server's favourite first."""
-        value: Any = getattr(settings, "ASSETS_COMPRESS_ENCODINGS", ["br", "gzip"])
+        value: Any = getattr(
+            settings, "ASSETS_COMPRESS_ENCODINGS", ["br", "zstd", "gzip"]
+        )
         return value  # type: ignore[no-any-return]
 
     @property
@@ -73,8 +75,74 @@ class Settings:
         return value  # type: ignore[no-any-return]
 
     @property
+    def ZSTD_LEVEL(self) -> int:
+        """zstd level for live responses (and for ``dcz``)."""
+        value: Any = getattr(settings, "ASSETS_ZSTD_LEVEL", 6)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def DICTIONARY_TEMPLATES(self) -> list[str]:
+        """Templates rendered into the ``dcz`` dictionary; empty: no dictionary."""
+        value: Any = getattr(settings, "ASSETS_DICTIONARY_TEMPLATES", [])
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def DICTIONARY_MATCH(self) -> str:
+        """URL pattern (RFC 9842 ``match``) of the pages the dictionary serves."""
+        value: Any = getattr(settings, "ASSETS_DICTIONARY_MATCH", "/*")
+        return value  # type: ignore[no-any-return]
+
+    @property
     def GZIP_LEVEL(self) -> int:
         value: Any = getattr(settings, "ASSETS_GZIP_LEVEL", 6)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def CRITICAL_PAGES(self) -> dict[str, list[dict[str, str]]]:
+        """Per bundle, the pages whose first viewport its critical CSS covers:
+        ``{"site": [{"template": "home.html", "context": "dotted.callable"}]}``."""
+        value: Any = getattr(settings, "ASSETS_CRITICAL_PAGES", {})
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def CRITICAL_VIEWPORTS(self) -> list[list[int]]:
+        """``[width, height]`` CSS pixels of each first viewport (mobile, desktop)."""
+        value: Any = getattr(
+            settings, "ASSETS_CRITICAL_VIEWPORTS", [[412, 823], [1350, 940]]
+        )
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def CRITICAL_BROWSER(self) -> str:
+        """Chromium's command (or path); '' keeps the declared critical lists."""
+        value: Any = getattr(settings, "ASSETS_CRITICAL_BROWSER", "chromium")
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def IMAGE_WIDTHS(self) -> list[int]:
+        """Pixel widths of the responsive variants (never wider than the source)."""
+        value: Any = getattr(settings, "ASSETS_IMAGE_WIDTHS", [400, 800, 1200, 1600])
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def IMAGE_FORMATS(self) -> list[str]:
+        """Formats of the responsive variants, the most compact first."""
+        value: Any = getattr(settings, "ASSETS_IMAGE_FORMATS", ["avif", "webp"])
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def SPECULATION_EXCLUDE(self) -> list[str]:
+        """URL patterns (URL Pattern syntax) never prefetched."""
+        value: Any = getattr(
+            settings,
+            "ASSETS_SPECULATION_EXCLUDE",
+            ["/admin/*", "/*logout*", "/*login*", "/profiling/*"],
+        )
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def SPECULATION_EAGERNESS(self) -> str:
+        value: Any = getattr(settings, "ASSETS_SPECULATION_EAGERNESS", "moderate")
         return value  # type: ignore[no-any-return]
 
 

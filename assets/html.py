@@ -180,6 +180,42 @@ def image(
     )
 
 
+def default_sizes(width: int) -> str:
+    """An image shown at its own width, or narrower when the viewport is."""
+    return f"(min-width: {int(width)}px) {int(width)}px, 100vw"
+
+
+def srcset(candidates: Sequence[tuple[str, int]]) -> str:
+    return ", ".join(f"{url} {int(width)}w" for url, width in candidates)
+
+
+def picture(
+    img: SafeString, sources: Sequence[tuple[str, str]], sizes: str
+) -> SafeString:
+    """``img`` inside a ``<picture>`` offering ``(type, srcset)`` sources first."""
+    return format_html(
+        "<picture>{}{}</picture>",
+        format_html_join(
+            "",
+            '<source type="{}" srcset="{}" sizes="{}">',
+            ((kind, candidates, sizes) for kind, candidates in sources),
+        ),
+        img,
+    )
+
+
+def image_preload(kind: str, candidates: str, sizes: str, **attrs: str) -> SafeString:
+    """Preload of the source a ``<picture>`` picks: browsers without ``kind``
+    skip it (and have no ``href`` to fetch the wrong file from)."""
+    return format_html(
+        '<link rel="preload" as="image" imagesrcset="{}" imagesizes="{}" type="{}"{}>',
+        candidates,
+        sizes,
+        kind,
+        _attrs(sorted(attrs.items())),
+    )
+
+
 def preload(
     url: str, as_: str, page_origin: str | None = None, **attrs: str
 ) -> SafeString:
@@ -203,6 +239,15 @@ def preconnect(origins: Sequence[str]) -> SafeString:
         )
     return format_html_join(
         "\n", '<link rel="preconnect" href="{}" crossorigin>', ((o,) for o in unique)
+    )
+
+
+def speculation_rules(rules_json: str, nonce: str | None = None) -> SafeString:
+    """``rules_json`` must already be safe in a script (``prefetch.rules_json``)."""
+    return format_html(
+        '<script type="speculationrules"{}>{}</script>',
+        _attrs([("nonce", nonce)]),
+        mark_safe(rules_json),  # escaped for a <script> by rules_json
     )
 
 

@@ -12,7 +12,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 
-from assets import bundles
+from assets import bundles, images
 from assets.conf import conf
 from assets.storage import MANIFEST_NAME
 
@@ -34,7 +34,9 @@ def load() -> dict[str, Any]:
     if "bundles" not in _cache:
         try:
             with staticfiles_storage.open(MANIFEST_NAME) as handle:
-                _cache["bundles"] = json.loads(handle.read())["bundles"]
+                payload = json.loads(handle.read())
+                _cache["bundles"] = payload["bundles"]
+                _cache["images"] = payload.get("images", {})
         except FileNotFoundError:
             raise ImproperlyConfigured(
                 f"{MANIFEST_NAME} is missing from STATIC_ROOT: run collectstatic "
@@ -73,12 +75,44 @@ def assets(bundle: str, kind: str) -> list[Asset]:
 def critical_css(bundle: str) -> str:
     """The bundle's critical CSS, ready to inline ('' when it has none)."""
     sources = _known(bundle).get("critical", [])
-    if not sources:
+    if not sources and bundle not in conf.CRITICAL_PAGES:
         return ""
     if conf.DEBUG:
         return bundles.build(bundle, "critical", _read_source, static)
     text: str = load().get(bundle, {}).get("critical", "")
     return text
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A raster image's size and, per MIME type, its ``srcset`` candidates."""
+
+    width: int
+    height: int
+    sources: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+
+
+def picture(path: str) -> Picture | None:
+    """The responsive variants of the image at ``path`` (None in DEBUG, for
+    images that have none, or when the build made none)."""
+    if conf.DEBUG or not images.is_raster(path):
+        return None
+    load()
+    entry = _cache["images"].get(path)
+    if not entry or not entry["variants"]:
+        return None
+    sources = tuple(
+        (
+            images.MIME[fmt],
+            tuple(
+                (staticfiles_storage.url(name), width)
+                for width, name in entry["variants"][fmt]
+            ),
+        )
+        for fmt in images.MIME
+        if fmt in entry["variants"]
+    )
+    return Picture(entry["width"], entry["height"], sources)
 
 
 def _read_source(path: str) -> str:

@@ -1,25 +1,33 @@
 """``StaticFilesMiddleware``: whitenoise with perfsite's caching and negotiation.
 
 A drop-in replacement for ``whitenoise.middleware.WhiteNoiseMiddleware``, in
-the same place (right after ``SecurityMiddleware``):
+the same place (right after ``SecurityMiddleware``; system check
+``assets.E011``):
 
 - every file whose name carries its content hash (anything in Django's
   manifest, bundles included) is ``public, max-age=31536000, immutable``; any
   other file ``public, max-age=ASSETS_MAX_AGE`` (a day);
 - ``Accept-Encoding`` q-values are honoured (``br;q=0`` gets no brotli);
 - ``If-None-Match`` lists, weak tags and ``*`` give 304s;
-- each encoding has its own ETag.
+- each encoding has its own ETag;
+- ``.zst`` variants (``assets.precompress``) are served like ``.br``/``.gz``;
+- the ``dcz`` dictionary (``assets.dictionary``) is immutable and carries
+  ``Use-As-Dictionary``.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import Any
 from wsgiref.headers import Headers
 
 from django.contrib.staticfiles.storage import staticfiles_storage
+from whitenoise.base import MissingFileError
 from whitenoise.middleware import WhiteNoiseMiddleware
+from whitenoise.responders import StaticFile
 
+from assets import dictionary, precompress
 from assets.conf import conf
 from assets.serving import NegotiatingStaticFile
 
@@ -29,7 +37,8 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
     def hashed_names(self) -> set[str]:
         """Every content-hashed name the manifest storage wrote."""
         hashed_files = getattr(staticfiles_storage, "hashed_files", None) or {}
-        return set(hashed_files.values())
+        found = dictionary.current()
+        return set(hashed_files.values()) | ({found.name} if found else set())
 
     def immutable_file_test(self, path: str, url: str) -> bool:
         if (
@@ -47,7 +56,29 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
         else:
             headers["Cache-Control"] = f"public, max-age={conf.MAX_AGE}"
 
+        found = dictionary.current()
+        if found is not None and url == found.url:
+            headers["Use-As-Dictionary"] = found.use_as_dictionary
+
+    is_compressed_variant = staticmethod(precompress.is_compressed_variant)
+
     def get_static_file(self, path: str, url: str, stat_cache: Any = None) -> Any:
+        # whitenoise's own, with a zstd variant among the encodings.
+        if stat_cache is None and not os.path.exists(path):
+            raise MissingFileError(path)
+        headers = Headers([])
+        self.add_mime_headers(headers, path, url)
+        self.add_cache_headers(headers, path, url)
+        if self.allow_all_origins:
+            headers["Access-Control-Allow-Origin"] = "*"
+        if self.add_headers_function is not None:
+            self.add_headers_function(headers, path, url)
+        encodings = {"gzip": ".gz", "br": ".br", "zstd": ".zst"}
         return NegotiatingStaticFile(
-            super().get_static_file(path, url, stat_cache=stat_cache)
+            StaticFile(
+                path,
+                headers.items(),
+                stat_cache=stat_cache,
+                encodings={name: path + suffix for name, suffix in encodings.items()},
+            )
         )

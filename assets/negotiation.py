@@ -6,6 +6,8 @@ the compression middleware.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable, Sequence
 
 IDENTITY = "identity"
@@ -74,6 +76,24 @@ def choose_encoding(header: str | None, offered: Sequence[str]) -> str | None:
     if best is None and quality(codings, IDENTITY) > 0:
         return IDENTITY
     return best
+
+
+def parse_byte_sequence(header: str | None) -> bytes | None:
+    """The bytes of a structured-field byte sequence (RFC 8941), ``:base64:``.
+
+    ``Available-Dictionary`` (RFC 9842) carries the SHA-256 of the dictionary
+    the client holds this way. Anything else (no colons, bad base64, a list)
+    is None: the request is then answered without a dictionary.
+    """
+    if header is None:
+        return None
+    value = header.strip(" \t")
+    if len(value) < 2 or value[0] != ":" or value[-1] != ":":
+        return None
+    try:
+        return base64.b64decode(value[1:-1], validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def parse_etags(header: str) -> list[str] | None:

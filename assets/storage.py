@@ -5,7 +5,13 @@ before Django hashes the collected files it writes every bundle of
 ``ASSETS_BUNDLES`` into ``STATIC_ROOT`` (so the bundles are hashed, get their
 ``url()``s rewritten and are compressed like any other file), and afterwards it
 writes ``assets.json``: each bundle's hashed path, its SRI digest and the
-inlinable critical CSS. Nothing is written at request time.
+inlinable critical CSS (extracted in a browser by ``assets.extract`` where it
+can be), and each raster image's size and responsive variants
+(``assets.images``, written before hashing like the bundles). Nothing is
+written at request time.
+
+Compression (``assets.precompress``) adds a ``.zst`` to whitenoise's ``.br``
+and ``.gz``; the last step builds the ``dcz`` dictionary (``assets.dictionary``).
 """
 
 from __future__ import annotations
@@ -14,14 +20,15 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.files.base import ContentFile
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-from assets import bundles
+from assets import bundles, dictionary, extract, images
 from assets.conf import conf
+from assets.precompress import SUFFIXES, ZstdCompressor
 
 MANIFEST_NAME = "assets.json"
 Processed = tuple[str, str | None, Any]
@@ -43,9 +50,21 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
         if dry_run:
             yield from super().post_process(paths, dry_run=dry_run, **options)
             return
+        previous = self._previous_manifest()
+        dictionary.suspend()
         built = self._write_bundles(paths)
+        pictures = self._write_images(paths, previous.get("images", {}))
+        self._manifest_inputs = (built, pictures, previous.get("bundles", {}))
+        self._finish_manifest: Callable[[], None] | None = None
         yield from super().post_process(paths, dry_run=dry_run, **options)
-        self._write_manifest(built)
+        self._manifest_finisher()()
+        dictionary.write(self)  # renders the pages against the manifest just written
+
+    def _manifest_finisher(self) -> Callable[[], None]:
+        if self._finish_manifest is None:  # nothing was compressed
+            self._start_manifest()
+        assert self._finish_manifest is not None
+        return self._finish_manifest
 
     def _write_bundles(
         self, paths: dict[str, tuple[Any, str]]
@@ -68,6 +87,44 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                 built.setdefault(bundle, {})[kind] = name
         return built
 
+    def _write_images(
+        self, paths: dict[str, tuple[Any, str]], previous: dict[str, Any]
+    ) -> dict[str, Any]:
+        """AVIF/WebP variants of each raster image, recorded for the tags."""
+        fmts: list[str] | None = None
+        entries: dict[str, Any] = {}
+        for path in sorted(p for p in paths if images.is_raster(p)):
+            storage, source = paths[path]
+            with storage.open(source) as handle:
+                data = handle.read()
+            digest = images.source_digest(data)
+            entry = previous.get(path, {})
+            names = [
+                n
+                for variants in entry.get("variants", {}).values()
+                for _, n in variants
+            ]
+            if entry.get("digest") != digest or not all(map(self.exists, names)):
+                if fmts is None:
+                    fmts = images.formats()
+                width, height = images.size(data)
+                entry = {
+                    "digest": digest,
+                    "width": width,
+                    "height": height,
+                    "variants": {},
+                }
+                for variant in images.variants(path, data, fmts):
+                    self._replace(variant.name, variant.data)
+                    entry["variants"].setdefault(variant.format, []).append(
+                        [variant.width, variant.name]
+                    )
+            for variants in entry["variants"].values():
+                for _, name in variants:
+                    paths[name] = (self, name)
+            entries[path] = entry
+        return entries
+
     def _replace(self, name: str, data: bytes) -> None:
         if self.exists(name):
             with self.open(name) as handle:
@@ -76,7 +133,10 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
             self.delete(name)
         self._save(name, ContentFile(data))
 
-    def _write_manifest(self, built: dict[str, dict[str, str]]) -> None:
+    def _start_manifest(self) -> None:
+        """Once every file is hashed: the manifest, and the browser step
+        started (it runs while the files are compressed)."""
+        built, pictures, previous = self._manifest_inputs
         manifest: dict[str, dict[str, Any]] = {}
         for bundle, kinds in built.items():
             entry: dict[str, Any] = {}
@@ -99,12 +159,42 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
                         "integrity": integrity(data),
                     }
             manifest[bundle] = entry
-        payload = json.dumps(
-            {"version": 1, "bundles": manifest}, indent=1, sort_keys=True
-        )
-        self._replace(MANIFEST_NAME, payload.encode())
+
+        def write() -> None:
+            payload = json.dumps(
+                {"version": 1, "bundles": manifest, "images": pictures},
+                indent=1,
+                sort_keys=True,
+            )
+            self._replace(MANIFEST_NAME, payload.encode())
+
+        # Critical CSS extracted in a browser (it reads the manifest just written).
+        wait = extract.start(self, manifest, previous, write)
+
+        def finish() -> None:
+            wait()
+            write()
+
+        self._finish_manifest = finish
+
+    def _previous_manifest(self) -> dict[str, Any]:
+        """The last build's ``assets.json``: what it extracted and encoded."""
+        if not self.exists(MANIFEST_NAME):
+            return {}
+        with self.open(MANIFEST_NAME) as handle:
+            try:
+                loaded: dict[str, Any] = json.load(handle)
+            except ValueError:
+                return {}
+        return loaded
+
+    def create_compressor(self, **kwargs: Any) -> ZstdCompressor:
+        return ZstdCompressor(**kwargs)
 
     def compress_files(self, paths: Any) -> Iterator[tuple[str, str]]:
+        # Every file is hashed by now: the browser step can run meanwhile.
+        if getattr(self, "_finish_manifest", False) is None:
+            self._start_manifest()
         # Only what changed since the last build is compressed again.
         hashed = set(self.hashed_files.values())
         stale = [name for name in paths if not self._compressed(name, name in hashed)]
@@ -113,12 +203,10 @@ class BundleStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
     def _compressed(self, name: str, content_addressed: bool) -> bool:
         source = self.path(name)
         variants = [
-            source + suffix
-            for suffix in (".br", ".gz")
-            if os.path.exists(source + suffix)
+            source + suffix for suffix in SUFFIXES if os.path.exists(source + suffix)
         ]
-        if not variants:
-            return False
+        if not variants or source + ".zst" not in variants:
+            return False  # never compressed, or by a build without zstd
         if content_addressed:
             # The name carries the content's hash: same name, same bytes.
             return True

@@ -3,15 +3,20 @@
     .venv/bin/python bench/assets.py [--runs 5] [--reps 200]
     # needs: pip install -e ".[dev,bench]" and Debian's chromium
 
-1. ``/`` in headless Chromium under emulated slow 4G (150 ms RTT, 1.6 Mbps
-   down, 750 kbps up), perfsite's page vs the same page served the naive way
-   (bench/naive_settings.py): FCP, LCP, bytes and requests, first and repeat
-   view, medians of ``--runs`` runs. Bytes are counted 4 s after load, once
+1. ``/`` and ``/posts/1/`` in headless Chromium under emulated slow 4G (150 ms
+   RTT, 1.6 Mbps down, 750 kbps up), perfsite's page (critical CSS extracted
+   in a browser, AVIF figure) vs the same page served the naive way
+   (bench/naive_settings.py): FCP, LCP, CLS, bytes and requests, first and
+   repeat view, medians of ``--runs`` runs. Bytes are counted 4 s after load, once
    perfsite's lazy scripts have loaded too, so both pages carry all their code.
-2. Dynamic compression of the demo's HTML and JSON: ours vs Django's
-   GZipMiddleware vs django-compression-middleware, with Chrome's
-   Accept-Encoding: bytes and CPU time per response (median of ``--reps``).
-3. collectstatic time with and without bundling, and a no-change rebuild.
+2. A post page opened after another one in Chromium: its HTML bytes as dcz
+   (the browser holds the site's dictionary) vs br-4 (dictionary blocked).
+3. Dynamic compression of the demo's HTML and JSON: ours (br-4, zstd, dcz,
+   gzip) vs Django's GZipMiddleware vs django-compression-middleware, with
+   Chrome's Accept-Encoding: bytes and CPU time per response (median of
+   ``--reps``, interleaved); then zstd's levels against br-4.
+4. collectstatic time: whitenoise alone, ours before zstd, dcz, the browser
+   step and image variants, ours now, and a no-change rebuild, interleaved.
 """
 
 from __future__ import annotations
@@ -25,14 +30,21 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from contextlib import ExitStack, contextmanager  # noqa: E402
 from typing import Any  # noqa: E402
 
+from bench.assets_compression import (  # noqa: E402
+    compression,
+    second_navigation,
+    use_dictionary,
+    zstd_levels,
+)
 from bench.harness import seeded_site  # noqa: E402
 
 SLOW_4G = {
@@ -41,7 +53,6 @@ SLOW_4G = {
     "downloadThroughput": 1_600_000 / 8,  # bytes per second
     "uploadThroughput": 750_000 / 8,  # bytes per second
 }
-CHROME_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 PAINTS = """() => new Promise((resolve) => {
   let fcp = null, lcp = null;
   const done = () => { if (fcp !== null && lcp !== null) resolve([fcp, lcp]); };
@@ -54,6 +65,16 @@ PAINTS = """() => new Promise((resolve) => {
     lcp = entries[entries.length - 1].startTime;
     done();
   }).observe({type: "largest-contentful-paint", buffered: true});
+})"""
+
+
+# Layout shifts so far (buffered): the page's CLS once it has settled.
+LAYOUT_SHIFT = """() => new Promise((resolve) => {
+  let total = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value;
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => resolve(total), 0);
 })"""
 
 
@@ -82,11 +103,18 @@ def view(context: Any, url: str) -> dict[str, float]:
     page.goto(url, wait_until="load")
     fcp, lcp = page.evaluate(PAINTS)
     page.wait_for_timeout(4000)  # past perfsite's 3 s lazy-script timeout
+    cls = page.evaluate(LAYOUT_SHIFT)
     page.close()
     # A request the browser cache answers moves no byte (encodedDataLength 0):
     # only the others count; a 304 still moves its headers.
     network = [size for size in sizes.values() if size > 0]
-    return {"fcp": fcp, "lcp": lcp, "bytes": sum(network), "requests": len(network)}
+    return {
+        "fcp": fcp,
+        "lcp": lcp,
+        "cls": cls,
+        "bytes": sum(network),
+        "requests": len(network),
+    }
 
 
 def page_loads(
@@ -116,21 +144,23 @@ def page_loads(
 
 def page_table(results: dict[tuple[str, str], dict[str, float]]) -> str:
     lines = [
-        "| page | view | FCP | LCP | transferred | network requests |",
-        "|---|---|---:|---:|---:|---:|",
+        "| page | view | FCP | LCP | CLS | transferred | network requests |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for (name, kind), r in results.items():
         lines.append(
             f"| {name} | {kind} | {fmt_ms(r['fcp'])} | {fmt_ms(r['lcp'])} | "
-            f"{fmt_kb(r['bytes'])} | {r['requests']:.0f} |"
+            f"{r['cls']:.3f} | {fmt_kb(r['bytes'])} | {r['requests']:.0f} |"
         )
-    for kind in ("first view", "repeat view"):
-        ours, naive = results[("perfsite", kind)], results[("naive", kind)]
-        lines.append(
-            f"\n{kind}: LCP {naive['lcp'] / ours['lcp']:.1f}x faster, "
-            f"{naive['bytes'] / max(ours['bytes'], 1):.1f}x fewer bytes, "
-            f"FCP {naive['fcp'] / ours['fcp']:.1f}x faster."
-        )
+    for page in sorted({name.split(" ", 1)[1] for name, _ in results}):
+        for kind in ("first view", "repeat view"):
+            ours = results[(f"perfsite {page}", kind)]
+            naive = results[(f"naive {page}", kind)]
+            lines.append(
+                f"\n{page} {kind}: LCP {naive['lcp'] / ours['lcp']:.1f}x faster, "
+                f"{naive['bytes'] / max(ours['bytes'], 1):.1f}x fewer bytes, "
+                f"FCP {naive['fcp'] / ours['fcp']:.1f}x faster."
+            )
     return "\n".join(lines)
 
 
@@ -149,10 +179,17 @@ def two_sites(posts: int) -> Iterator[dict[str, str]]:
                 NAIVE_STATIC_ROOT=str(workdir / "naive-static"),
             )
         )
-        yield {"perfsite": ours + "/", "naive": naive + "/"}
+        # The post page: its figure is a <picture> (AVIF) and its critical CSS
+        # was extracted in a browser.
+        yield {
+            "perfsite /": ours + "/",
+            "naive /": naive + "/",
+            "perfsite /posts/1/": ours + "/posts/1/",
+            "naive /posts/1/": naive + "/posts/1/",
+        }
 
 
-# 2. Dynamic compression ----------------------------------------------------------
+# 3. Dynamic compression ----------------------------------------------------------
 
 
 def fetch(url: str) -> bytes:
@@ -161,51 +198,7 @@ def fetch(url: str) -> bytes:
         return bytes(response.read())
 
 
-def compressors() -> dict[str, Callable[[Any], Any]]:
-    from compression_middleware.middleware import CompressionMiddleware as Peer
-    from django.middleware.gzip import GZipMiddleware
-
-    from assets.compression import CompressionMiddleware
-
-    def run(middleware: Any, accept: str) -> Callable[[Any], Any]:
-        from django.test import RequestFactory
-
-        request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=accept)
-        return lambda response: middleware(lambda _: response)(request)
-
-    return {
-        "assets (br-4)": run(CompressionMiddleware, CHROME_ACCEPT_ENCODING),
-        "assets (gzip-6)": run(CompressionMiddleware, "gzip"),
-        "Django GZipMiddleware": run(GZipMiddleware, CHROME_ACCEPT_ENCODING),
-        "django-compression-middleware": run(Peer, CHROME_ACCEPT_ENCODING),
-    }
-
-
-def compression(bodies: dict[str, tuple[bytes, str]], reps: int) -> str:
-    from django.http import HttpResponse
-
-    lines = [
-        "| body | middleware | coding | bytes | ratio | CPU per response |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    for body_name, (body, content_type) in bodies.items():
-        lines.append(f"| {body_name} | none | identity | {len(body):,} | 1.00 | 0 |")
-        for name, compress in compressors().items():
-            times = []
-            for _ in range(reps):
-                response = HttpResponse(body, content_type=content_type)
-                start = time.process_time()
-                out = compress(response)
-                times.append(time.process_time() - start)
-            size = len(out.content)
-            lines.append(
-                f"| {body_name} | {name} | {out.get('Content-Encoding', 'identity')} | {size:,} | "
-                f"{size / len(body):.3f} | {statistics.median(times) * 1000:.2f} ms |"
-            )
-    return "\n".join(lines)
-
-
-# 3. collectstatic ------------------------------------------------------------------
+# 4. collectstatic ------------------------------------------------------------------
 
 
 def collectstatic_times(runs: int) -> str:
@@ -225,24 +218,57 @@ def collectstatic_times(runs: int) -> str:
             return time.perf_counter() - start
 
     plain = storages("whitenoise.storage.CompressedManifestStaticFilesStorage")
+    before = storages("bench.storage_before.BrotliGzipStorage")
     bundled = storages("assets.storage.BundleStorage")
     rows: dict[str, list[float]] = {}
     for _ in range(runs):
-        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        with ExitStack() as dirs:
+            a, b, c = (
+                Path(dirs.enter_context(tempfile.TemporaryDirectory())) for _ in "abc"
+            )
             rows.setdefault("whitenoise, no bundles", []).append(
-                timed(Path(a), STORAGES=plain, ASSETS_BUNDLES={})
+                timed(
+                    a, STORAGES=plain, ASSETS_BUNDLES={}, ASSETS_DICTIONARY_TEMPLATES=[]
+                )
             )
-            rows.setdefault("assets, with bundles", []).append(
-                timed(Path(b), STORAGES=bundled)
+            rows.setdefault(
+                "assets, br + gzip, no dictionary, no browser step or images (before)",
+                [],
+            ).append(
+                timed(
+                    b,
+                    STORAGES=before,
+                    ASSETS_DICTIONARY_TEMPLATES=[],
+                    ASSETS_CRITICAL_BROWSER="",
+                    ASSETS_IMAGE_FORMATS=[],
+                )
             )
+            rows.setdefault(
+                "assets, br + gzip + zstd, dictionary, critical CSS in Chromium, images",
+                [],
+            ).append(timed(c, STORAGES=bundled))
             rows.setdefault("assets, rebuild with no change", []).append(
-                timed(Path(b), STORAGES=bundled)
+                timed(c, STORAGES=bundled)
             )
-    lines = ["| build | wall time |", "|---|---:|"]
-    base = statistics.median(rows["whitenoise, no bundles"])
+    lines = ["| build | wall time | vs before |", "|---|---:|---:|"]
+    base = statistics.median(
+        rows["assets, br + gzip, no dictionary, no browser step or images (before)"]
+    )
     for name, values in rows.items():
         value = statistics.median(values)
-        lines.append(f"| {name} | {value:.2f} s ({value / base:.2f}x) |")
+        lines.append(f"| {name} | {value:.2f} s | {value / base:.2f}x |")
+    now = (
+        statistics.median(
+            rows[
+                "assets, br + gzip + zstd, dictionary, critical CSS in Chromium, images"
+            ]
+        )
+        / base
+    )
+    lines.append(
+        f"\nThe new steps: {now:.2f}x the build time before them "
+        f"(target: at most 1.5x, {'met' if now <= 1.5 else 'MISSED'})."
+    )
     return "\n".join(lines)
 
 
@@ -254,11 +280,22 @@ def main() -> None:
     args = parser.parse_args()
 
     with two_sites(args.posts) as urls:
-        print("## Page load of / under slow 4G (median of", args.runs, "runs)\n")
+        print("## Page load under slow 4G (median of", args.runs, "runs)\n")
         print(page_table(page_loads(urls, args.runs)))
-        base = urls["perfsite"].rstrip("/")
+        base = urls["perfsite /"].rstrip("/")
+        print(f"\n## A second post page, dcz vs br-4 (median of {args.runs} runs)\n")
+        print(second_navigation(base, args.runs))
+        home = fetch(base + "/")
+        link = re.search(rb'rel="compression-dictionary" href="([^"]+)"', home)
+        if link is None:
+            raise SystemExit("the page links no compression dictionary")
+        dictionary_bytes = fetch(base + link.group(1).decode())
         bodies = {
-            "HTML of /": (fetch(base + "/"), "text/html; charset=utf-8"),
+            "HTML of /": (home, "text/html; charset=utf-8"),
+            "HTML of /posts/3/": (
+                fetch(base + "/posts/3/"),
+                "text/html; charset=utf-8",
+            ),
             "JSON of /api/posts/popular?limit=100": (
                 fetch(base + "/api/posts/popular?limit=100"),
                 "application/json",
@@ -270,8 +307,11 @@ def main() -> None:
     import django
 
     django.setup()
+    digest = use_dictionary(dictionary_bytes)
     print(f"\n## Dynamic compression (median CPU of {args.reps} responses)\n")
-    print(compression(bodies, args.reps))
+    print(compression(bodies, args.reps, digest))
+    print(f"\n## zstd levels against br-4 (median CPU of {args.reps} responses)\n")
+    print(zstd_levels({k: v[0] for k, v in bodies.items()}, args.reps))
     print("\n## collectstatic (median of 3 runs)\n")
     print(collectstatic_times(3))
 

@@ -1,13 +1,20 @@
 """HTTP throughput and latency of the demo under gunicorn (2 workers), loaded by wrk.
 
-    .venv/bin/python bench/http.py [--posts 50000] [--duration 10] [--runs 1]
+    .venv/bin/python bench/http.py [--posts 50000] [--duration 10] [--runs 3]
 
-Every figure is also shown as a ratio to the framework floor: a trivial
-Django view returning a short JSON body, served by the same processes. The
-site runs on a private redis-server (FailoverCache); the same views are also
-served uncached and under Django's ``cache_page``, and a naive Flask app
-(bench/naive_flask.py, 2 gunicorn workers) serves the popular posts from the
-same database and Redis.
+Endpoints are loaded in turn within each run (A B C ... A B C ...), and each
+figure is the median over the runs. Every figure is also shown as a ratio to
+the framework floor: a trivial Django JSON view (``/api/health``) through the
+whole middleware stack, served by the same processes. The site runs on a
+private redis-server (FailoverCache); the same views are also served uncached
+and under Django's ``cache_page``, and a naive Flask app (bench/naive_flask.py,
+2 gunicorn workers) serves popular posts and stats from the same database and
+Redis.
+
+A Lua script counts the statuses wrk got; a "304" row that got any 200 fails
+the run. The home page's ETag moves each minute (``refresh_every=60``): it is
+fetched before each of its runs, which start early enough in a minute to end
+within it.
 """
 
 from __future__ import annotations
@@ -21,14 +28,61 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 
-from bench.harness import Result, prepare_site, table, wrk  # noqa: E402
+from bench.harness import parse_wrk, prepare_site  # noqa: E402
 from tests.support.gunicorn import gunicorn  # noqa: E402
 from tests.support.services import RedisServer  # noqa: E402
+
+GZIP = "Accept-Encoding: gzip"
+COUNT_STATUSES = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; not_modified = 0; other = 0 end
+function response(status, headers, body)
+  if status == 200 then ok = ok + 1
+  elseif status == 304 then not_modified = not_modified + 1
+  else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local a, b, c = 0, 0, 0
+  for _, t in ipairs(threads) do
+    a = a + t:get("ok"); b = b + t:get("not_modified"); c = c + t:get("other")
+  end
+  io.write(string.format("STATUS 200=%d 304=%d other=%d\\n", a, b, c))
+end
+"""
+
+
+@dataclass
+class Row:
+    name: str
+    url: str
+    etag_of: str | None = None  # a URL whose ETag goes in If-None-Match
+    rps: list[float] = field(default_factory=list)
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(
+        default_factory=lambda: {"200": 0, "304": 0, "other": 0}
+    )
+
+    @property
+    def expects_304(self) -> bool:
+        return self.etag_of is not None
+
+    @property
+    def failed(self) -> bool:
+        s = self.statuses
+        return bool(s["other"] or (s["200"] if self.expects_304 else s["304"]))
 
 
 def etag_of(url: str) -> str:
@@ -49,24 +103,115 @@ def etag_of(url: str) -> str:
     raise SystemExit(f"{url} did not answer 304 to its own ETag")
 
 
+def wait_for_room(seconds: float, clock: Callable[[], float] = time.time) -> None:
+    """Start a run only if it ends within the current minute (the home ETag's period)."""
+    left = 60 - clock() % 60
+    if left < seconds + 1:
+        time.sleep(left + 0.1)
+
+
+def run_wrk(row: Row, script: Path, duration: int) -> None:
+    headers = [GZIP]
+    if row.etag_of is not None:
+        wait_for_room(duration)
+        headers.append(f"If-None-Match: {etag_of(row.etag_of)}")
+    command = ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", "-s", str(script)]
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run(
+        [*command, row.url], capture_output=True, text=True, check=True
+    ).stdout
+    result = parse_wrk(row.name, output)
+    row.rps.append(result.rps)
+    row.p50.append(result.p50_ms)
+    row.p99.append(result.p99_ms)
+    counts = re.search(r"STATUS 200=(\d+) 304=(\d+) other=(\d+)", output)
+    assert counts, output
+    for name, value in zip(("200", "304", "other"), counts.groups(), strict=True):
+        row.statuses[name] += int(value)
+
+
+def rows_for(base: str, flask: str) -> list[Row]:
+    popular = "/api/posts/popular?limit=10"
+    return [
+        Row("floor: /api/health", base + "/api/health"),
+        Row("popular: uncached", base + "/bench/uncached/popular?limit=10"),
+        Row("popular: Django cache_page", base + "/bench/cache_page/popular?limit=10"),
+        Row("popular: ours, hit", base + popular),
+        Row("popular: ours, 304", base + popular, etag_of=base + popular),
+        Row("popular: naive Flask + Redis", flask + popular),
+        Row("home: uncached", base + "/bench/uncached/home"),
+        Row("home: Django cache_page", base + "/bench/cache_page/home"),
+        Row("home: ours, hit", base + "/"),
+        Row("home: ours, 304", base + "/", etag_of=base + "/"),
+        Row("stats: ours, hit", base + "/api/stats"),
+        Row("stats: ours, 304", base + "/api/stats", etag_of=base + "/api/stats"),
+        Row("stats: naive Flask + Redis", flask + "/api/stats"),
+    ]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def table(rows: list[Row]) -> str:
+    floor = median(rows[0].rps)
+    flask = {r.name.split(":")[0]: median(r.rps) for r in rows if "Flask" in r.name}
+    lines = [
+        f"{'endpoint':<30} {'req/s':>7} {'x floor':>7} {'x Flask':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'200s':>7} {'304s':>7}"
+    ]
+    for r in rows:
+        rps = median(r.rps)
+        peer = flask.get(r.name.split(":")[0])
+        ratio = f"{rps / peer:>7.2f}" if peer and "Flask" not in r.name else " " * 7
+        lines.append(
+            f"{r.name:<30} {rps:>7.0f} {rps / floor:>7.2f} {ratio} "
+            f"{median(r.p50):>7.2f} {median(r.p99):>7.2f} "
+            f"{r.statuses['200']:>7} {r.statuses['304']:>7}"
+            + ("  FAILED: wrong statuses" if r.failed else "")
+        )
+    return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> list[str]:
+    by_name = {r.name: median(r.rps) for r in rows}
+    floor = by_name["floor: /api/health"]
+    out = []
+
+    def target(label: str, value: float, goal: float) -> None:
+        verdict = "met" if value >= goal else "MISSED"
+        out.append(f"{label:<44} {value:>5.2f}x (target >= {goal}x) {verdict}")
+
+    for page in ("popular", "home", "stats"):
+        target(f"{page}: ours, hit / floor", by_name[f"{page}: ours, hit"] / floor, 1.3)
+        if f"{page}: naive Flask + Redis" in by_name:
+            target(
+                f"{page}: ours, hit / naive Flask",
+                by_name[f"{page}: ours, hit"] / by_name[f"{page}: naive Flask + Redis"],
+                1.5,
+            )
+    for page in ("popular", "home", "stats"):
+        target(f"{page}: ours, 304 / floor", by_name[f"{page}: ours, 304"] / floor, 1.4)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--posts", type=int, default=50000)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
-    parser.add_argument(
-        "--runs", type=int, default=1, help="runs per endpoint (median)"
-    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved runs (median)")
     args = parser.parse_args()
+    for tool in ("redis-server", "wrk"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed: apt-get install -y {tool}")
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit(
-            "redis-server is not installed: apt-get install -y redis-server"
-        )
-    redis = RedisServer(binary)
+    redis = RedisServer(str(shutil.which("redis-server")))
     redis.start()
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-bench-"))
+    script = workdir / "statuses.lua"
+    script.write_text(COUNT_STATUSES)
     try:
         env = prepare_site(
             workdir,
@@ -75,8 +220,8 @@ def main() -> None:
             DJANGO_SETTINGS_MODULE="bench.http_site",
             REDIS_URL=redis.url,
         )
-        sqlite = env["DATABASE_URL"].removeprefix("sqlite:///")
-        flask_env = {**env, "BENCH_SQLITE": sqlite, "REDIS_URL": redis.url}
+        database = env["DATABASE_URL"]
+        flask_env = {**env, "BENCH_DATABASE_URL": database, "REDIS_URL": redis.url}
         with (
             gunicorn(env, workers=2, log=workdir / "django.log") as base,
             gunicorn(
@@ -87,47 +232,29 @@ def main() -> None:
                 ready_path="/api/posts/popular",
             ) as flask,
         ):
-            results, floor = run_all(base, flask, args)
+            rows = rows_for(base, flask)
+            for row in rows:  # warm-up: caches, connections, compressed variants
+                run_wrk(row, script, duration=1)
+                row.rps.clear(), row.p50.clear(), row.p99.clear()
+                row.statuses.update({"200": 0, "304": 0, "other": 0})
+            for _ in range(args.runs):
+                for row in rows:
+                    run_wrk(row, script, args.duration)
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    kind = "PostgreSQL" if database.startswith("postgres") else "SQLite"
     print(
-        f"perfsite bench/http.py: gunicorn 2 sync workers, wrk 2 threads x 16 connections, "
-        f"{args.duration}s x {args.runs} run(s) per endpoint, {args.users} users / {args.posts} posts (SQLite), "
+        "perfsite bench/http.py: gunicorn 2 sync workers, wrk 2 threads x 16 "
+        f"connections, {args.runs} interleaved run(s) x {args.duration}s per endpoint, "
+        f"{args.users} users / {args.posts} posts ({kind}), "
         f"Python {platform.python_version()}"
     )
-    print(table(results, floor))
-
-
-def run_all(
-    base: str, flask: str, args: argparse.Namespace
-) -> tuple[list[Result], Result]:
-    gzip = "Accept-Encoding: gzip"
-
-    def load(name: str, url: str, *headers: str) -> Result:
-        wrk(name, url, headers, duration=2)  # warm-up: caches, connections
-        return wrk(name, url, (gzip, *headers), duration=args.duration, runs=args.runs)
-
-    popular = "/api/posts/popular?limit=10"
-    floor = load("floor: /api/health", base + "/api/health")
-    results = [
-        floor,
-        load("popular: uncached", base + "/bench/uncached/popular?limit=10"),
-        load("popular: Django cache_page", base + "/bench/cache_page/popular?limit=10"),
-        load("popular: cache_response (ours)", base + popular),
-        load(
-            "popular: ours, 304",
-            base + popular,
-            f"If-None-Match: {etag_of(base + popular)}",
-        ),
-        load("popular: naive Flask + Redis", flask + popular),
-        load("home: uncached", base + "/bench/uncached/home"),
-        load("home: Django cache_page", base + "/bench/cache_page/home"),
-        load("home: cache_response (ours)", base + "/"),
-        load("home: ours, 304", base + "/", f"If-None-Match: {etag_of(base + '/')}"),
-        load("/api/stats (ours)", base + "/api/stats"),
-    ]
-    return results, floor
+    print(table(rows))
+    print()
+    print("\n".join(targets(rows)))
+    if any(r.failed for r in rows):
+        raise SystemExit("a row got statuses it should not have (see FAILED)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ import os
 from perfsite.settings import *  # noqa: F403
 from perfsite.settings import BASE_DIR, MIDDLEWARE, TEMPLATES
 
+# perfsite sets a day; the naive site keeps whitenoise's own default.
+del WHITENOISE_MAX_AGE  # noqa: F821
+
 TEMPLATES[0]["DIRS"] = [BASE_DIR / "bench" / "naive", *TEMPLATES[0]["DIRS"]]
 MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware"
@@ -26,5 +29,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_MAX_AGE = 0
 ASSETS_DEBUG = True

@@ -4,6 +4,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 from django.core import checks
+from django.core.signals import setting_changed
 
 
 class CachingConfig(AppConfig):
@@ -12,11 +13,25 @@ class CachingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caching.checks import check_redis, check_settings
+        from caching import release  # noqa: F401  (connects its setting_changed reset)
+        from caching.checks import (
+            check_embedded,
+            check_middleware,
+            check_redis,
+            check_release,
+            check_settings,
+        )
         from caching.invalidation import connect_pending
+        from caching.near_redis import reset_on_setting_change
 
         checks.register(check_settings)
+        checks.register(check_release)
+        checks.register(check_middleware)
+        setting_changed.connect(
+            reset_on_setting_change, dispatch_uid="caching.near_redis.reset"
+        )
         checks.register(check_redis, checks.Tags.caches)
+        checks.register(check_embedded, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()
         _import_urlconf()

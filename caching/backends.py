@@ -2,25 +2,20 @@
 
 Fallback rules (the README's "What the fallback promises"):
 
-- A circuit breaker per process, shared by its threads, decides where a call
-  goes. While it is open no call touches the network.
-- Every write, delete or clear that could not reach Redis is remembered. When
-  a probe finds Redis back, those keys are deleted from Redis (or, past
-  ``CACHING_REPLAY_LIMIT``, the namespace epoch is bumped) *before* any other
-  call of this process reads Redis, and then the fallback is emptied.
-- Other processes learn an epoch bump within ``EPOCH_REFRESH`` seconds.
+- A circuit breaker per process (``caching.breaker``), shared by its
+  threads, decides where a call goes; while it is open no call touches the
+  network. Every path that reaches Redis goes through ``_use_redis()``.
+- Every write, delete or clear that could not reach Redis is remembered, and
+  Redis learns it before this process reads it again (``caching.replay``).
+- Errors are told apart in ``caching.errors``; the admin page, statistics and
+  locks read the backend through ``caching.health.HealthReporting``.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-import pickle
-import threading
-import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache.backends.base import (
@@ -29,80 +24,42 @@ from django.core.cache.backends.base import (
     CacheKeyWarning,
     memcache_key_warnings,
 )
-from django.core.cache.backends.locmem import LocMemCache
-from django_redis.cache import RedisCache
-from django_redis.exceptions import ConnectionInterrupted
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from caching.breaker import CLOSED, PROBE, USE_PRIMARY, CircuitBreaker
-from caching.conf import conf
+from caching.breaker import CircuitBreaker, Decision
+from caching.errors import DECODE_ERRORS, REDIS_ERRORS, refused
+from caching.fallback import Fallback
+from caching.health import Health
+from caching.keys import EPOCH_KEY
+from caching.near_redis import NearRedisCache
+from caching.replay import Recovery, shared_state
 
-logger = logging.getLogger(__name__)
-
-# The whole Redis error family (connection, timeout, OOM/BUSY/LOADING/READONLY
-# responses, invalid responses), never programming errors.
-REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, ConnectionInterrupted)
-# What unpickling an entry written by other code (or another release) raises.
-DECODE_ERRORS = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)
-EPOCH_REFRESH = 1.0  # seconds between two reads of the namespace epoch
+# Cache calls that need memory: only their success proves writes work again
+# (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
+_ALLOCATING = frozenset({"add", "set", "set_many", "incr"})
+_MISSING = object()
 DEFAULT_OPTIONS: dict[str, Any] = {
+    "SERIALIZER": "caching.serializer.SafePickleSerializer",
     "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
     "SOCKET_TIMEOUT": 0.25,  # seconds
 }
+INFO_FIGURES = (
+    "redis_version",
+    "used_memory_human",
+    "maxmemory_policy",
+    "evicted_keys",
+    "keyspace_hits",
+    "keyspace_misses",
+    "connected_clients",
+    "uptime_in_seconds",
+)
 
 
 def _no_retry() -> Retry:
     # Pinned: redis-py's own defaults have changed across releases (8.x builds
     # Redis(**kw) with 10 retries and backoff); the breaker is our retry policy.
     return Retry(NoBackoff(), 0)
-
-
-@dataclass
-class _Shared:
-    """What every thread's instance of one cache shares in this process."""
-
-    breaker: CircuitBreaker
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    missed: set[tuple[str, int | None]] = field(default_factory=set)
-    overflow: bool = False
-    epoch: int = 0
-    epoch_read_at: float = float("-inf")
-    fallback_serves: int = 0
-
-    def remember(self, keys: Iterable[str], version: int | None) -> None:
-        with self.lock:
-            for key in keys:
-                if len(self.missed) >= conf.REPLAY_LIMIT:
-                    self.overflow = True
-                    break
-                self.missed.add((key, version))
-
-    def take(self) -> tuple[list[tuple[str, int | None]], bool]:
-        with self.lock:
-            missed, overflow = list(self.missed), self.overflow
-            self.missed.clear()
-            self.overflow = False
-        return missed, overflow
-
-
-_shared: dict[str, _Shared] = {}
-_shared_lock = threading.Lock()
-
-
-def _shared_state(name: str) -> _Shared:
-    with _shared_lock:
-        if name not in _shared:
-            _shared[name] = _Shared(
-                CircuitBreaker(
-                    name,
-                    conf.BREAKER_THRESHOLD,
-                    conf.BREAKER_COOLDOWN,
-                    conf.BREAKER_COOLDOWN_MAX,
-                )
-            )
-        return _shared[name]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -113,12 +70,6 @@ def _key_warnings(key: str) -> tuple[str, ...]:
     return tuple(memcache_key_warnings(key))
 
 
-class _Fallback(LocMemCache):
-    # FailoverCache validates keys once, whichever store serves the call.
-    def validate_key(self, key: str) -> None:
-        pass
-
-
 class FailoverCache(BaseCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(params)
@@ -126,24 +77,28 @@ class FailoverCache(BaseCache):
         pool_kwargs = dict(options.get("CONNECTION_POOL_KWARGS", {}))
         pool_kwargs.setdefault("retry", _no_retry())
         options["CONNECTION_POOL_KWARGS"] = pool_kwargs
-        self._base_prefix = self.key_prefix
-        self._primary = RedisCache(server, {**params, "OPTIONS": options})
+        # django-redis plus the near cache (caching/near_redis.py).
+        self._primary = NearRedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{self.key_prefix}"
-        self._shared = _shared_state(self.name)
-        self._epoch_key = f"{self._base_prefix}:caching:epoch"
-        self._fallback = _Fallback(
-            f"caching-fallback|{self.name}",
-            {
-                "TIMEOUT": params.get("TIMEOUT", 300),
-                "KEY_PREFIX": self.key_prefix,
-                "VERSION": self.version,
-                "OPTIONS": {"MAX_ENTRIES": conf.FALLBACK_MAX_ENTRIES},
-            },
+        self._shared = shared_state(self.name)
+        self._fallback = Fallback(self.name, params, self)
+        self._recovery = Recovery(
+            self.name,
+            self._primary,
+            self._fallback,
+            self._shared,
+            f"{self.key_prefix}:{EPOCH_KEY}",
         )
+        self._shared.recovery = self._recovery
 
     def validate_key(self, key: Any) -> None:
         for warning in _key_warnings(key):
-            warnings.warn(warning, CacheKeyWarning, stacklevel=3)
+            warnings.warn(warning, CacheKeyWarning, stacklevel=4)
+
+    def _validate(self, key: Any, version: Any) -> None:
+        # As Django's backends do: the key as stored (prefix, version and a
+        # custom KEY_FUNCTION applied) is what must be portable.
+        self.validate_key(self.make_key(key, version=version))
 
     # -- routing ---------------------------------------------------------
 
@@ -152,8 +107,12 @@ class FailoverCache(BaseCache):
         return self._shared.breaker
 
     def redis(self) -> Any:
-        """The raw redis-py client, or None while the breaker is not closed."""
-        if self.breaker.allow() != USE_PRIMARY:
+        """The raw redis-py client (primary), or None while Redis is not in use.
+
+        Like every cache call it may be the one that probes and recovers:
+        callers that reach Redis through it route exactly as cache calls do.
+        """
+        if not self._use_redis():
             return None
         return self._primary.client.get_client(write=True)
 
@@ -170,22 +129,15 @@ class FailoverCache(BaseCache):
         fallback_args: tuple[Any, ...] | None = None,
         flush: bool = False,
     ) -> Any:
-        decision = self.breaker.allow()
         shared = self._shared
-        if decision == PROBE or (
-            decision == USE_PRIMARY and (shared.missed or shared.overflow)
-        ):
-            # Redis is back (or was only briefly unreachable): it must learn
-            # what it missed before this process reads it again.
-            decision = USE_PRIMARY if self._recover() else "fallback"
-        if decision == USE_PRIMARY:
+        if self._use_redis():
             try:
-                self._sync_epoch()
+                self._recovery.sync_epoch()
                 result = getattr(self._primary, op)(*args)
             except REDIS_ERRORS as exc:
-                self.breaker.failure(exc)
+                self.breaker.failure(exc, refused=refused(exc))
             else:
-                self.breaker.success()
+                self.breaker.success(wrote=op in _ALLOCATING)
                 return result
         shared.fallback_serves += 1
         shared.remember(written, version)
@@ -193,89 +145,40 @@ class FailoverCache(BaseCache):
             shared.overflow = True
         return getattr(self._fallback, op)(*(fallback_args or args))
 
-    def _sync_epoch(self) -> None:
-        shared = self._shared
-        now = time.monotonic()
-        if now - shared.epoch_read_at >= EPOCH_REFRESH:
-            raw = self._primary.client.get_client(write=True).get(self._epoch_key)
-            shared.epoch, shared.epoch_read_at = int(raw or 0), now
-        prefix = (
-            f"{self._base_prefix}:e{shared.epoch}"
-            if shared.epoch
-            else self._base_prefix
-        )
-        if self._primary.key_prefix != prefix:
-            self._primary.key_prefix = prefix
+    def _use_redis(self) -> bool:
+        """Whether this call goes to Redis, probing and recovering first if due.
 
-    def _recover(self) -> bool:
-        """Probe Redis; if it answers, replay what it missed, then close."""
-        shared = self._shared
-        missed, overflow = shared.take()
-        # After an outage (the breaker opened), other processes may have lost
-        # invalidations too, and some of them may have exited since: only a
-        # namespace bump guarantees that nothing cached before is served.
-        bump = overflow or self.breaker.state != CLOSED
-        try:
-            client = self._primary.client.get_client(write=True)
-            client.ping()
-            if bump:
-                with client.pipeline() as pipe:
-                    pipe.incr(self._epoch_key)
-                    pipe.expire(self._epoch_key, conf.GROUP_TIMEOUT)
-                    pipe.execute()
-                shared.epoch_read_at = float("-inf")
-            self._sync_epoch()
-            by_version: dict[int | None, list[str]] = {}
-            for key, version in missed:
-                by_version.setdefault(version, []).append(key)
-            for version, keys in by_version.items():
-                self._primary.delete_many(keys, version=version)
-        except REDIS_ERRORS as exc:
-            with shared.lock:  # put back what could not be replayed
-                shared.missed.update(missed)
-                shared.overflow = shared.overflow or overflow
-            self.breaker.failure(exc)
+        The one routing decision of every path (cache calls, ``redis()``): a
+        probe handed out by the breaker is always reported, so the breaker
+        never stays half-open.
+        """
+        decision = self.breaker.allow()
+        if decision is Decision.FALLBACK:
             return False
-        self._fallback.clear()
-        logger.info(
-            "cache %s: recovered; %s",
-            self.name,
-            "namespace bumped" if bump else f"{len(missed)} keys replayed",
-        )
-        self.breaker.success()
+        if decision is Decision.PROBE or self._shared.behind:
+            # Redis is back (or was only briefly unreachable): it must learn
+            # what it missed before this process reads it again.
+            return self._recovery.recover(probing=decision is Decision.PROBE)
         return True
-
-    @staticmethod
-    def _capped(timeout: float | None | object) -> Any:
-        cap = conf.FALLBACK_TIMEOUT
-        if timeout is DEFAULT_TIMEOUT or timeout is None:
-            return cap
-        assert isinstance(timeout, int | float)
-        return min(timeout, cap)
 
     # -- the cache API -----------------------------------------------------
 
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
-        self.validate_key(key)
-        return bool(
-            self._route(
-                "add",
-                (key, value, timeout, version),
-                [key],
-                version,
-                (key, value, self._fallback_timeout(timeout), version),
-            )
-        )
-
-    def _fallback_timeout(self, timeout: Any) -> Any:
-        if timeout is DEFAULT_TIMEOUT:
-            timeout = self.default_timeout
-        return self._capped(timeout)
+        self._validate(key, version)
+        args = (key, value, timeout, version)
+        fallback_args = (key, value, self._fallback.timeout(timeout), version)
+        added = self._route("add", args, [key], version, fallback_args)
+        if not added and self.get(key, _MISSING, version) is _MISSING:
+            # What held the key was junk (get() deleted it) or just expired:
+            # an absent key, so the add goes ahead.
+            added = self._route("add", args, [key], version, fallback_args)
+        return bool(added)
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
-        self.validate_key(key)
+        self._validate(key, version)
+        self._near_guard()
         try:
             return self._route("get", (key, default, version))
         except DECODE_ERRORS:
@@ -285,51 +188,57 @@ class FailoverCache(BaseCache):
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> None:
-        self.validate_key(key)
+        self._validate(key, version)
         self._route(
             "set",
             (key, value, timeout, version),
             [key],
             version,
-            (key, value, self._fallback_timeout(timeout), version),
+            (key, value, self._fallback.timeout(timeout), version),
         )
 
     def touch(
         self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
-        self.validate_key(key)
+        self._validate(key, version)
         return bool(
             self._route(
                 "touch",
                 (key, timeout, version),
                 [key],
                 version,
-                (key, self._fallback_timeout(timeout), version),
+                (key, self._fallback.timeout(timeout), version),
             )
         )
 
     def delete(self, key: Any, version: Any = None) -> bool:
-        self.validate_key(key)
+        self._validate(key, version)
         return bool(self._route("delete", (key, version), [key], version))
 
     def get_many(self, keys: Any, version: Any = None) -> dict[Any, Any]:
         keys = list(keys)
         for key in keys:
-            self.validate_key(key)
+            self._validate(key, version)
+        self._near_guard()
         try:
             result: dict[Any, Any] = self._route("get_many", (keys, version))
         except DECODE_ERRORS:
-            self.delete_many(keys, version=version)
-            return {}
+            # One junk value: read the keys one by one, so only junk is dropped.
+            found = {key: self.get(key, _MISSING, version) for key in keys}
+            return {key: value for key, value in found.items() if value is not _MISSING}
         return result
 
     def has_key(self, key: Any, version: Any = None) -> bool:
-        self.validate_key(key)
-        return bool(self._route("has_key", (key, version)))
+        # Not EXISTS: junk under the key is absent, as for get().
+        return self.get(key, _MISSING, version) is not _MISSING
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
-        self.validate_key(key)
-        result: int = self._route("incr", (key, delta, version), [key], version)
+        self._validate(key, version)
+        try:
+            result: int = self._route("incr", (key, delta, version), [key], version)
+        except DECODE_ERRORS:
+            self.delete(key, version=version)
+            raise ValueError(f"Key {key!r} not found") from None  # junk is absent
         return result
 
     def decr(self, key: Any, delta: int = 1, version: Any = None) -> int:
@@ -340,20 +249,20 @@ class FailoverCache(BaseCache):
     ) -> list[Any]:
         data = dict(data)
         for key in data:
-            self.validate_key(key)
+            self._validate(key, version)
         self._route(
             "set_many",
             (data, timeout, version),
             list(data),
             version,
-            (data, self._fallback_timeout(timeout), version),
+            (data, self._fallback.timeout(timeout), version),
         )
         return []
 
     def delete_many(self, keys: Any, version: Any = None) -> None:
         keys = list(keys)
         for key in keys:
-            self.validate_key(key)
+            self._validate(key, version)
         if keys:
             self._route("delete_many", (keys, version), keys, version)
 
@@ -364,16 +273,35 @@ class FailoverCache(BaseCache):
     def close(self, **kwargs: Any) -> None:
         self._primary.close(**kwargs)
 
-    # -- health ----------------------------------------------------------
+    # -- near cache hooks (caching/near_redis.py) -------------------------
 
-    def health(self) -> dict[str, Any]:
-        shared = self._shared
+    def _near_guard(self) -> None:
+        # Copies kept while Redis was trusted are dropped as soon as the
+        # breaker is seen out of closed; every read passes here first.
+        if not self.breaker.closed:
+            self._primary.near_drop()
+
+    def near_stats(self) -> dict[str, int | bool]:
+        return self._primary.near_stats()
+
+    def near_sync(self, timeout: float = 5.0) -> bool:
+        return self._primary.near_sync(timeout)
+
+    # -- health (caching.health.HealthReporting) ---------------------------
+
+    @property
+    def on_fallback(self) -> bool:
+        return not self.breaker.closed
+
+    def health(self) -> Health:
+        shared, breaker = self._shared, self.breaker
         return {
             "backend": f"{type(self).__module__}.{type(self).__qualname__}",
-            "state": self.breaker.state,
-            "failures": self.breaker.failures,
-            "cooldown": self.breaker.cooldown,
-            "history": list(self.breaker.history),
+            "state": breaker.state,
+            "failures": breaker.failures,
+            "refusals": breaker.refusals,
+            "cooldown": breaker.cooldown,
+            "history": list(breaker.history),
             "fallback_serves": shared.fallback_serves,
             "missed": len(shared.missed),
             "overflow": shared.overflow,
@@ -381,7 +309,6 @@ class FailoverCache(BaseCache):
         }
 
     def redis_info(self) -> dict[str, Any] | None:
-        """A few Redis ``INFO`` figures, or None when Redis is not reachable."""
         client = self.redis()
         if client is None:
             return None
@@ -390,14 +317,4 @@ class FailoverCache(BaseCache):
         except REDIS_ERRORS as exc:
             self.breaker.failure(exc)
             return None
-        keys = (
-            "redis_version",
-            "used_memory_human",
-            "maxmemory_policy",
-            "evicted_keys",
-            "keyspace_hits",
-            "keyspace_misses",
-            "connected_clients",
-            "uptime_in_seconds",
-        )
-        return {key: info.get(key) for key in keys}
+        return {key: info.get(key) for key in INFO_FIGURES}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -29,6 +30,9 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
     "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
     "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
+    "CACHING_NEAR_MAX_ENTRIES": _Rule(int, 0, id="caching.E021"),
+    "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
+    "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
 }
 
 
@@ -53,6 +57,15 @@ def _number_errors() -> list[CheckMessage]:
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors = _number_errors()
+    near = getattr(settings, "CACHING_NEAR_CACHE", DEFAULTS["CACHING_NEAR_CACHE"])
+    if not isinstance(near, bool):
+        errors.append(
+            Error(
+                "CACHING_NEAR_CACHE must be True or False.",
+                hint=f"Got {near!r}; the default is True.",
+                id="caching.E020",
+            )
+        )
     if not errors:
         jitter = getattr(settings, "CACHING_JITTER", DEFAULTS["CACHING_JITTER"])
         if jitter >= 1:
@@ -63,7 +76,9 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id="caching.E012",
                 )
             )
-        cooldown = getattr(settings, "CACHING_BREAKER_COOLDOWN", 1.0)
+        cooldown = getattr(
+            settings, "CACHING_BREAKER_COOLDOWN", DEFAULTS["CACHING_BREAKER_COOLDOWN"]
+        )
         cooldown_max = getattr(
             settings,
             "CACHING_BREAKER_COOLDOWN_MAX",
@@ -79,25 +94,128 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
     return errors
 
 
+def _failing_caches(
+    backend_path: str, probe: str, errors: tuple[type[BaseException], ...]
+) -> Iterator[tuple[str, BaseException]]:
+    """Each cache of ``backend_path`` whose method ``probe`` raises ``errors``."""
+    for alias, config in settings.CACHES.items():
+        if config.get("BACKEND") == backend_path:
+            try:
+                getattr(caches[alias], probe)()
+            except errors as exc:
+                yield alias, exc
+
+
+def check_embedded(**kwargs: Any) -> list[CheckMessage]:
+    """An embedded cache whose file cannot be opened is an error at start-up."""
+    from caching.embedded import STORE_ERRORS
+
+    return [
+        Error(
+            f"Cache {alias!r} cannot use its SQLite file: {exc}",
+            hint="Point its LOCATION (DJANGO_CACHE_PATH for the demo) "
+            "at a writable file.",
+            id="caching.E023",
+        )
+        for alias, exc in _failing_caches(
+            "caching.embedded.SQLiteCache", "probe", STORE_ERRORS
+        )
+    ]
+
+
 def check_redis(**kwargs: Any) -> list[CheckMessage]:
     """Warn, without failing start-up, when a FailoverCache's Redis is unreachable."""
-    from caching.backends import REDIS_ERRORS, FailoverCache
+    from caching.errors import REDIS_ERRORS
 
-    warnings: list[CheckMessage] = []
-    for alias, config in settings.CACHES.items():
-        if config.get("BACKEND") != "caching.backends.FailoverCache":
-            continue
-        backend = caches[alias]
-        assert isinstance(backend, FailoverCache)
-        try:
-            backend.ping()
-        except REDIS_ERRORS as exc:
-            warnings.append(
-                Warning(
-                    f"Redis of cache {alias!r} is unreachable: {exc}",
-                    hint="The site runs on the per-process fallback until it "
-                    "answers; check the cache's LOCATION (REDIS_URL).",
-                    id="caching.W001",
-                )
+    return [
+        Warning(
+            f"Redis of cache {alias!r} is unreachable: {exc}",
+            hint="The site runs on the per-process fallback until it "
+            "answers; check the cache's LOCATION (REDIS_URL).",
+            id="caching.W001",
+        )
+        for alias, exc in _failing_caches(
+            "caching.backends.FailoverCache", "ping", REDIS_ERRORS
+        )
+    ]
+
+
+def check_release(**kwargs: Any) -> list[CheckMessage]:
+    value = getattr(settings, "CACHING_RELEASE", None)
+    if value is None:
+        return []
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 64
+        or not value.isprintable()
+        or any(c.isspace() for c in value)
+    ):
+        return [
+            Error(
+                "CACHING_RELEASE must be 1-64 printable characters, no spaces.",
+                hint=f"Got {value!r}; None derives it from the static manifest, "
+                "the installed versions and the templates.",
+                id="caching.E015",
             )
-    return warnings
+        ]
+    return []
+
+
+RESPONSE_CACHE = "caching.middleware.ResponseCacheMiddleware"
+# What may sit above the response cache: nothing that sets cookies, varies,
+# compresses or needs the view.
+_ABOVE = (
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "assets.middleware.StaticFilesMiddleware",
+)
+# What must sit below it, because it changes what the cache would store or
+# must run for every response: judged on the final response, these are seen.
+_BELOW = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "assets.compression.CompressionMiddleware",
+)
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """The response cache's place in ``MIDDLEWARE`` (ids caching.E016, W002)."""
+    from caching.http import registered_policies
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if RESPONSE_CACHE not in middleware:
+        if not registered_policies():
+            return []
+        return [
+            Warning(
+                f"Views use cache_response or conditional but {RESPONSE_CACHE} "
+                "is not in MIDDLEWARE.",
+                hint="Without it they only filter their query: nothing is "
+                "stored and no 304 is sent. Add it right under "
+                "SecurityMiddleware and the static files middleware.",
+                id="caching.W002",
+            )
+        ]
+    position = middleware.index(RESPONSE_CACHE)
+    misplaced = [m for m in middleware[:position] if m in _BELOW] + [
+        m for m in middleware[position + 1 :] if m in _ABOVE
+    ]
+    if not misplaced:
+        return []
+    return [
+        Error(
+            f"{RESPONSE_CACHE} is misplaced in MIDDLEWARE.",
+            hint=f"Put it right under {', '.join(_ABOVE[:1])} and the static "
+            f"files middleware, above {', '.join(misplaced)}: it must judge "
+            "the response they finish and answer before they run.",
+            id="caching.E016",
+        )
+    ]

@@ -10,16 +10,23 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_FALLBACK_TIMEOUT": 30,  # seconds
     "CACHING_FALLBACK_MAX_ENTRIES": 1000,
     "CACHING_BREAKER_THRESHOLD": 3,
-    "CACHING_BREAKER_COOLDOWN": 1.0,  # seconds
-    # seconds; also how long a process may keep serving its fallback after
-    # Redis is back, so kept short: one failed probe every 5 s is cheap.
-    "CACHING_BREAKER_COOLDOWN_MAX": 5.0,
+    "CACHING_BREAKER_COOLDOWN": 0.25,  # seconds
+    # seconds; also how long a process may keep serving its fallback (blind
+    # to other processes' edits) after Redis is back, so kept short: a failed
+    # probe is a refused connection, or one call's socket timeout.
+    "CACHING_BREAKER_COOLDOWN_MAX": 1.0,
     "CACHING_REPLAY_LIMIT": 1000,
     "CACHING_GROUP_TIMEOUT": 30 * 24 * 60 * 60,  # seconds
     "CACHING_LOCK_TIMEOUT": 30.0,  # seconds
     "CACHING_LOCK_WAIT": 5.0,  # seconds
     "CACHING_JITTER": 0.1,
     "CACHING_STATS_FLUSH_INTERVAL": 10.0,  # seconds
+    "CACHING_NEAR_CACHE": True,
+    "CACHING_NEAR_MAX_ENTRIES": 10_000,  # per process and cache
+    "CACHING_NEAR_MAX_BYTES": 16 * 1024 * 1024,  # per process and cache
+    "CACHING_EXIT_WAIT": 5.0,  # seconds
+    # None: derived from what a deploy changes (caching.release.default_release)
+    "CACHING_RELEASE": None,
 }
 
 
@@ -76,6 +83,35 @@ class Settings:
     @property
     def STATS_FLUSH_INTERVAL(self) -> float:
         return float(self._get("CACHING_STATS_FLUSH_INTERVAL"))
+
+    @property
+    def NEAR_CACHE(self) -> bool:
+        """Keep per-process copies of Redis reads, invalidated by CLIENT TRACKING."""
+        return bool(self._get("CACHING_NEAR_CACHE"))
+
+    @property
+    def NEAR_MAX_ENTRIES(self) -> int:
+        return int(self._get("CACHING_NEAR_MAX_ENTRIES"))
+
+    @property
+    def NEAR_MAX_BYTES(self) -> int:
+        """Bound on the bytes of the copies; one value may use a sixteenth."""
+        return int(self._get("CACHING_NEAR_MAX_BYTES"))
+
+    @property
+    def EXIT_WAIT(self) -> float:
+        """Seconds an exiting process keeps trying to deliver missed writes."""
+        return float(self._get("CACHING_EXIT_WAIT"))
+
+    @property
+    def RELEASE(self) -> str:
+        """Part of every entry key and ETag: a new release never sees old entries."""
+        value = self._get("CACHING_RELEASE")
+        if value is None:
+            from caching.release import default_release
+
+            return default_release()
+        return str(value)
 
 
 conf = Settings()

@@ -1,18 +1,16 @@
 """``cache_result``: memoize a function in a Django cache, safely.
 
-One call on a hit: a single ``get_many`` reads the entry and its group
-versions. On a miss, one caller per key (across processes) takes a lock and
-computes; the others poll for the result for at most ``CACHING_LOCK_WAIT``
-seconds and then compute themselves, so nobody hangs.
+A thin adapter over ``caching.entries``: one ``get_many`` on a hit; on a miss,
+one caller per key (across processes) takes the lock and computes, the others
+wait for its result for at most ``CACHING_LOCK_WAIT`` seconds and then compute
+themselves, so nobody hangs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
-import math
-import random
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -20,28 +18,23 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.core.cache import caches
 
-from caching import keys, stats
-from caching.backends import REDIS_ERRORS
+from caching import entries, keys, stats
 from caching.conf import conf
-from caching.invalidation import (
-    ModelRef,
-    dirty_groups,
-    invalidate_groups,
-    model_group,
-    read_with_versions,
-    watch,
-)
+from caching.entries import HIT, MISS, STALE, WAIT, Plan
+from caching.health import reporting
+from caching.invalidation import dirty_groups, invalidate_groups, watch
+from caching.versions import ModelRef, model_group
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-HIT, STALE, MISS = "hit", "stale", "miss"
-POLL = 0.02  # seconds between two looks at a key another caller is computing
+__all__ = ["HIT", "MISS", "STALE", "CachedFunction", "cache_result", "registry"]
+
 registry: dict[str, CachedFunction[Any, Any]] = {}
-# Injected by tests: ``clock`` times lock waits, ``wall`` dates entries (shared
-# across processes, so wall-clock time).
-clock: Callable[[], float] = time.monotonic
-wall: Callable[[], float] = time.time
+# Cache calls of async functions run in a thread; waits are polled from the loop.
+_plan_async = sync_to_async(entries.plan)
+_poll_async = sync_to_async(entries.poll)
+_abandon_async = sync_to_async(entries.abandon)
 
 
 class CachedFunction(Generic[P, R]):
@@ -65,11 +58,11 @@ class CachedFunction(Generic[P, R]):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.name = f"{fn.__module__}.{fn.__qualname__}"
-        self.prefix = f"cr:{key_prefix or self.name}:v{version}"
+        self.namespace = f"{key_prefix or self.name}:v{version}"
         self.timeout, self.stale_timeout = timeout, stale_timeout
         self.cache, self.cache_if, self.lock = cache, cache_if, lock
         depends_on = list(depends_on)
-        self.function_group = f"fn:{self.prefix[3:]}"
+        self.function_group = f"fn:{self.namespace}"
         self.groups = [self.function_group, *groups, *map(model_group, depends_on)]
         self._binder = keys.Binder(inspect.signature(fn))
         self.is_async = inspect.iscoroutinefunction(fn)
@@ -85,7 +78,7 @@ class CachedFunction(Generic[P, R]):
 
     def cache_key(self, *args: Any, **kwargs: Any) -> str:
         canonical = self._binder.canonical(args, kwargs)
-        return f"{self.prefix}:{keys.digest(canonical)}"
+        return keys.entry_key(self.namespace, keys.digest(canonical))
 
     def invalidate(self, *args: Any, **kwargs: Any) -> None:
         """Forget the entry of this exact call (same canonical key as a call)."""
@@ -102,70 +95,41 @@ class CachedFunction(Generic[P, R]):
     def refresh(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Recompute now and store the result."""
         key = self.cache_key(*args, **kwargs)
+        backend = caches[self.cache]
         if self.is_async:
-            return self._arefresh(key, args, kwargs)  # type: ignore[return-value]
-        backend = caches[self.cache]
-        _, _, vector = self._lookup(backend, key)
-        return self._fill(backend, key, vector, None, args, kwargs)
+            return self._arefresh(backend, key, args, kwargs)  # type: ignore[return-value]
+        plan = entries.plan(backend, key, self.groups, lock=False)
+        return self._fill(backend, key, _recompute(plan), args, kwargs)
 
-    async def _arefresh(self, key: str, args: Any, kwargs: Any) -> Any:
-        backend = caches[self.cache]
-        _, _, vector = await sync_to_async(self._lookup)(backend, key)
-        return await self._afill(backend, key, vector, None, args, kwargs)
+    async def _arefresh(self, backend: Any, key: str, args: Any, kwargs: Any) -> Any:
+        plan = await _plan_async(backend, key, self.groups, lock=False)
+        return await self._afill(backend, key, _recompute(plan), args, kwargs)
 
-    # -- the steps both drivers share --------------------------------------
-
-    def _lookup(self, backend: Any, key: str) -> tuple[str, Any, tuple[int, ...]]:
-        entry, vector = read_with_versions(backend, key, self.groups)
-        if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != vector:
-            return MISS, None, vector
-        if wall() < entry[1]:
-            return HIT, entry[2], vector
-        return STALE, entry[2], vector
-
-    def _acquire(self, backend: Any, key: str) -> str | None:
-        token = secrets.token_hex(8)
-        ok = backend.add(f"{key}:lock", token, math.ceil(conf.LOCK_TIMEOUT))
-        return token if ok else None
-
-    def _claim(
-        self, backend: Any, key: str, status: str, value: Any, vector: Any
-    ) -> tuple[str | None, str, Any, Any]:
-        """Take the key's lock; after a miss, look again once it is ours, since
-        the previous holder may have stored the value in between."""
-        token = self._acquire(backend, key)
-        if token is not None and status == MISS:
-            again = self._lookup(backend, key)
-            if again[0] == HIT:
-                self._release(backend, key, token)
-                return None, *again
-        return token, status, value, vector
-
-    def _store(
-        self,
-        backend: Any,
-        key: str,
-        vector: tuple[int, ...],
-        value: Any,
-        token: str | None,
-    ) -> None:
-        try:
-            if self.cache_if is None or self.cache_if(value):
-                # Spread expiries: a batch filled together does not expire together.
-                fresh = self.timeout * (1 - conf.JITTER * random.random())
-                entry = (vector, wall() + fresh, value)
-                backend.set(key, entry, math.ceil(fresh + self.stale_timeout))
-        finally:
-            self._release(backend, key, token)
+    # -- what both drivers share -------------------------------------------
 
     def _bypassing(self) -> bool:
         dirty = dirty_groups()
         return bool(dirty) and not dirty.isdisjoint(self.groups)
 
-    def _count_fallback(self, backend: Any) -> None:
-        breaker = getattr(backend, "breaker", None)
-        if breaker is not None and breaker.state != "closed":
+    def _served(self, backend: Any, plan: Plan) -> bool:
+        """Count the outcome; True when the plan's value is the answer."""
+        reporter = reporting(backend)
+        if reporter is not None and reporter.on_fallback:
             stats.record(self.name, "fallback")
+        if plan.error:
+            stats.record(self.name, "errors")
+        if plan.waited:  # a miss, answered (or not) by another caller's result
+            stats.record(self.name, "misses")
+            stats.record(self.name, "lock_waits")
+            return plan.status != MISS
+        if plan.status == MISS:
+            stats.record(self.name, "misses")
+            return False
+        stats.record(self.name, "hits" if plan.status == HIT else "stale")
+        return True
+
+    def _computed(self, started: float) -> None:
+        stats.record(self.name, "compute_ms", (time.perf_counter() - started) * 1000)
 
     # -- sync driver -------------------------------------------------------
 
@@ -177,125 +141,85 @@ class CachedFunction(Generic[P, R]):
             return self._acall(key, args, kwargs, bypass)  # type: ignore[return-value]
         if self._bypassing():
             stats.record(self.name, "misses")
-            return self._timed(args, kwargs)
+            return self._fill(None, key, None, args, kwargs)
         backend = caches[self.cache]
-        try:
-            status, value, vector = self._lookup(backend, key)
-        except REDIS_ERRORS:  # a plain django-redis backend that raised
-            stats.record(self.name, "errors")
-            return self._timed(args, kwargs)
-        self._count_fallback(backend)
-        if status == HIT:
-            stats.record(self.name, "hits")
-            return value  # type: ignore[no-any-return]
-        token = None
-        if self.lock or status == STALE:
-            token, status, value, vector = self._claim(
-                backend, key, status, value, vector
-            )
-            if status == HIT:
-                stats.record(self.name, "hits")
-                return value  # type: ignore[no-any-return]
-        if status == STALE and token is None:
-            stats.record(self.name, "stale")
-            return value  # type: ignore[no-any-return]
-        stats.record(self.name, "misses")
-        if self.lock and token is None:
-            stats.record(self.name, "lock_waits")
-            deadline = clock() + conf.LOCK_WAIT
-            while clock() < deadline:
-                time.sleep(POLL)
-                status, value, vector = self._lookup(backend, key)
-                if status == HIT:
-                    return value  # type: ignore[no-any-return]
-        return self._fill(backend, key, vector, token, args, kwargs)
-
-    def _timed(self, args: Any, kwargs: Any) -> R:
-        started = time.perf_counter()
-        try:
-            return self.fn(*args, **kwargs)
-        finally:
-            stats.record(
-                self.name, "compute_ms", (time.perf_counter() - started) * 1000
-            )
+        plan = entries.plan(backend, key, self.groups, lock=self.lock)
+        if self._served(backend, plan):
+            return plan.value  # type: ignore[no-any-return]
+        return self._fill(backend, key, plan, args, kwargs)
 
     def _fill(
-        self, backend: Any, key: str, vector: Any, token: Any, args: Any, kwargs: Any
+        self, backend: Any, key: str, plan: Plan | None, args: Any, kwargs: Any
     ) -> R:
-        try:
-            value = self._timed(args, kwargs)
-        except BaseException:
-            stats.record(self.name, "errors")
-            self._release(backend, key, token)
-            raise
-        self._store(backend, key, vector, value, token)
-        return value
-
-    @staticmethod
-    def _release(backend: Any, key: str, token: str | None) -> None:
-        if token is not None and backend.get(f"{key}:lock") == token:
-            backend.delete(f"{key}:lock")
-
-    # -- async driver: cache calls in a thread, the function on the loop ---
-
-    async def _acall(self, key: str, args: Any, kwargs: Any, bypass: bool) -> Any:
-        import asyncio
-
-        if bypass:
-            stats.record(self.name, "misses")
-            return await self._atimed(args, kwargs)
-        backend = caches[self.cache]
-        try:
-            status, value, vector = await sync_to_async(self._lookup)(backend, key)
-        except REDIS_ERRORS:
-            stats.record(self.name, "errors")
-            return await self._atimed(args, kwargs)
-        self._count_fallback(backend)
-        if status == HIT:
-            stats.record(self.name, "hits")
-            return value
-        token = None
-        if self.lock or status == STALE:
-            token, status, value, vector = await sync_to_async(self._claim)(
-                backend, key, status, value, vector
-            )
-            if status == HIT:
-                stats.record(self.name, "hits")
-                return value
-        if status == STALE and token is None:
-            stats.record(self.name, "stale")
-            return value
-        stats.record(self.name, "misses")
-        if self.lock and token is None:
-            stats.record(self.name, "lock_waits")
-            deadline = clock() + conf.LOCK_WAIT
-            while clock() < deadline:
-                await asyncio.sleep(POLL)
-                status, value, vector = await sync_to_async(self._lookup)(backend, key)
-                if status == HIT:
-                    return value
-        return await self._afill(backend, key, vector, token, args, kwargs)
-
-    async def _atimed(self, args: Any, kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            return await self.fn(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            stats.record(
-                self.name, "compute_ms", (time.perf_counter() - started) * 1000
-            )
-
-    async def _afill(
-        self, backend: Any, key: str, vector: Any, token: Any, args: Any, kwargs: Any
-    ) -> Any:
-        try:
-            value = await self._atimed(args, kwargs)
+            value = self.fn(*args, **kwargs)
         except BaseException:
             stats.record(self.name, "errors")
-            await sync_to_async(self._release)(backend, key, token)
+            if plan is not None:
+                entries.abandon(backend, key, plan)
             raise
-        await sync_to_async(self._store)(backend, key, vector, value, token)
+        finally:
+            self._computed(started)
+        if plan is not None:
+            self._store(backend, key, plan, value)
         return value
+
+    def _store(self, backend: Any, key: str, plan: Plan, value: Any) -> None:
+        entries.finish(
+            backend,
+            key,
+            plan,
+            value,
+            timeout=self.timeout,
+            stale_timeout=self.stale_timeout,
+            store=self.cache_if is None or self.cache_if(value),
+        )
+
+    # -- async driver: cache calls in threads, the function on the loop ----
+
+    async def _acall(self, key: str, args: Any, kwargs: Any, bypass: bool) -> Any:
+        if bypass:
+            stats.record(self.name, "misses")
+            return await self._afill(None, key, None, args, kwargs)
+        backend = caches[self.cache]
+        plan = await _plan_async(backend, key, self.groups, lock=self.lock, wait=False)
+        if plan.status == WAIT:
+            plan = await self._await_other(backend, key, plan)
+        if self._served(backend, plan):
+            return plan.value
+        return await self._afill(backend, key, plan, args, kwargs)
+
+    async def _await_other(self, backend: Any, key: str, waiting: Plan) -> Plan:
+        deadline = entries.clock() + conf.LOCK_WAIT
+        while entries.clock() < deadline:
+            await asyncio.sleep(entries.POLL)
+            outcome = await _poll_async(backend, key, self.groups)
+            if outcome is not None:
+                return outcome
+        return entries.gave_up(waiting.versions)
+
+    async def _afill(
+        self, backend: Any, key: str, plan: Plan | None, args: Any, kwargs: Any
+    ) -> Any:
+        started = time.perf_counter()
+        try:
+            value = await self.fn(*args, **kwargs)  # type: ignore[misc]
+        except BaseException:
+            stats.record(self.name, "errors")
+            if plan is not None:
+                await _abandon_async(backend, key, plan)
+            raise
+        finally:
+            self._computed(started)
+        if plan is not None:
+            await sync_to_async(self._store)(backend, key, plan, value)
+        return value
+
+
+def _recompute(plan: Plan) -> Plan:
+    """``refresh``: compute whatever the lookup found, store under its versions."""
+    return Plan(MISS, None, plan.versions, error=plan.error)
 
 
 def cache_result(

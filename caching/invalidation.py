@@ -1,96 +1,34 @@
-"""Group version counters, model signals and transaction-aware bumps.
+"""Invalidation: transaction-aware bumps, model signals, querysets that bump.
 
-A group is a key holding a random number. A cached entry stores the numbers
-of its groups as they were *before* its value was computed; a read compares
-them with the current ones, so a bump (one ``set_many``, whatever the number
-of entries) makes every older entry a miss, including a value computed from
-data that a concurrent commit replaced. New numbers are random, so a group
-key that was evicted and re-created never makes an old entry valid again.
+Group versions themselves (read, seed, bump) live in ``caching.versions``.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
 from django.apps import apps
-from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from caching.conf import conf
+from caching.versions import ModelRef, group_versions, model_group, resolve_model
+from caching.versions import bump as bump_groups
 
-GROUP_PREFIX = "cr:g:"
-
-ModelRef = type[models.Model] | str
-
-
-def _model(ref: ModelRef) -> type[models.Model]:
-    if isinstance(ref, str):
-        return apps.get_model(ref)
-    return ref
-
-
-def model_group(model: ModelRef) -> str:
-    """The group every write to ``model`` bumps: ``model:app_label.model_name``."""
-    if isinstance(model, str) and not apps.models_ready:
-        app_label, name = model.split(".")
-        return f"model:{app_label.lower()}.{name.lower()}"
-    meta = _model(model)._meta.concrete_model._meta  # type: ignore[union-attr]
-    return f"model:{meta.app_label}.{meta.model_name}"
-
-
-def _new_version() -> int:
-    return secrets.randbits(62)
-
-
-def group_versions(names: Sequence[str], cache: str = "default") -> dict[str, int]:
-    """Current version of each group, in one round trip when all exist."""
-    backend = caches[cache]
-    found = backend.get_many([GROUP_PREFIX + n for n in names])
-    return resolve_versions(backend, names, found)
-
-
-def resolve_versions(
-    backend: Any, names: Sequence[str], found: dict[str, Any]
-) -> dict[str, int]:
-    """Group versions from a ``get_many`` result, seeding the missing groups."""
-    versions: dict[str, int] = {}
-    for name in names:
-        key = GROUP_PREFIX + name
-        version = found.get(key)
-        if version is None:
-            candidate = _new_version()
-            if backend.add(key, candidate, conf.GROUP_TIMEOUT):
-                version = candidate
-            else:  # another caller seeded it first
-                version = backend.get(key, candidate)
-        versions[name] = int(version)
-    return versions
-
-
-def read_with_versions(
-    backend: Any, key: str | None, names: Sequence[str]
-) -> tuple[Any, tuple[int, ...]]:
-    """The value at ``key`` (None if absent or no key) and each group's version.
-
-    One ``get_many``: the cache hit path of ``cache_result`` and ``caching.http``.
-    """
-    group_keys = [GROUP_PREFIX + name for name in names]
-    found = backend.get_many(group_keys if key is None else [key, *group_keys])
-    versions = resolve_versions(backend, names, found)
-    entry = None if key is None else found.get(key)
-    return entry, tuple(versions[name] for name in names)
-
-
-def bump_groups(names: Iterable[str], cache: str = "default") -> None:
-    """Give each group a new version now (one ``set_many``)."""
-    data = {GROUP_PREFIX + n: _new_version() for n in names}
-    if data:
-        caches[cache].set_many(data, conf.GROUP_TIMEOUT)
+__all__ = [
+    "InvalidatingQuerySet",
+    "ModelRef",
+    "bump_groups",
+    "dirty_groups",
+    "group_versions",
+    "invalidate_group",
+    "invalidate_groups",
+    "invalidate_model",
+    "model_group",
+    "watch",
+]
 
 
 # -- transactions --------------------------------------------------------------
@@ -192,7 +130,7 @@ def connect_pending() -> None:
     with _watch_lock:
         refs, _pending[:] = list(_pending), []
     for ref in refs:
-        model = _model(ref)
+        model = resolve_model(ref)
         label = model._meta.label_lower
         if label in _watched:
             continue

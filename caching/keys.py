@@ -1,6 +1,25 @@
-"""Canonical cache keys for ``cache_result`` calls.
+"""Every cache key the caching app writes, and canonical keys for calls.
 
-Each argument is encoded with a type tag and, for strings and bytes, a length,
+The key scheme (all under the cache's own ``KEY_PREFIX``):
+
+=============================  =================================================
+``cr:<namespace>:<release>:<digest>``  an entry: a ``cache_result`` call
+                               (namespace ``<module.qualname>:v<version>``) or a
+                               stored response (namespace ``http``)
+``cr:<namespace>:<release>:<digest>:lock``   its stampede lock
+``cr:<...>:lock:done``         "stored just now", left by a lock holder
+``cr:g:<group>``               a group version (no release: data versions are
+                               shared by every release during a rolling deploy)
+``caching:epoch``              the namespace epoch of ``FailoverCache``
+``caching:stats:<name>``       a function's flushed statistics (a Redis hash),
+``caching:stats:names``        and the set of their names
+=============================  =================================================
+
+Group names are ``<kind>:<subject>``: ``model:<app_label>.<model>`` (any write
+to the model), ``fn:<namespace>`` (``invalidate_all``), ``row:<app_label>.<model>:<pk>``
+(one row) and free names given to ``groups=``.
+
+Arguments are encoded with a type tag and, for strings and bytes, a length,
 so ``1`` and ``"1"``, or ``("a b",)`` and ``("a", "b")``, never share a key.
 Anything without an obvious, stable identity is refused instead of being
 passed through ``str()`` or ``repr()``.
@@ -18,6 +37,40 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Model
+
+from caching.conf import conf
+
+NAMESPACE = "cr"
+GROUP_PREFIX = f"{NAMESPACE}:g:"
+LOCK_SUFFIX = ":lock"
+DONE_SUFFIX = ":done"
+EPOCH_KEY = "caching:epoch"  # after the backend's own KEY_PREFIX
+STATS_PREFIX = "caching:stats:"
+STATS_NAMES_KEY = "caching:stats:names"
+HTTP_NAMESPACE = "http"
+
+
+def entry_key(namespace: str, digest_: str) -> str:
+    """An entry's key; the release is part of it, so a deploy starts afresh."""
+    return f"{NAMESPACE}:{namespace}:{conf.RELEASE}:{digest_}"
+
+
+def group_key(group: str) -> str:
+    return GROUP_PREFIX + group
+
+
+def lock_key(key: str) -> str:
+    return key + LOCK_SUFFIX
+
+
+def done_key(key: str) -> str:
+    """Set for a moment by a lock holder that stored the entry (see ``locks``)."""
+    return key + LOCK_SUFFIX + DONE_SUFFIX
+
+
+def stats_key(name: str) -> str:
+    return STATS_PREFIX + name
+
 
 # Exact types (not subclasses: bool is not int here) take a shortcut.
 _EXACT: dict[type, Callable[[Any], str]] = {

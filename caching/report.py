@@ -10,6 +10,7 @@ from django.core.cache import caches
 
 from caching import stats
 from caching.decorators import registry
+from caching.health import reporting
 from caching.invalidation import watched_models
 
 SORT_KEYS = (
@@ -56,9 +57,10 @@ def backends() -> list[dict[str, Any]]:
     result = []
     for alias in settings.CACHES:
         backend = caches[alias]
-        health = getattr(backend, "health", None)
-        info = getattr(backend, "redis_info", None)
-        figures = health() if health else None
+        reporter = reporting(backend)
+        figures: dict[str, Any] | None = (
+            dict(reporter.health()) if reporter is not None else None
+        )
         if figures:
             figures["history"] = [
                 {
@@ -73,7 +75,7 @@ def backends() -> list[dict[str, Any]]:
                 "alias": alias,
                 "backend": f"{type(backend).__module__}.{type(backend).__qualname__}",
                 "health": figures,
-                "redis": info() if info else None,
+                "redis": reporter.redis_info() if reporter is not None else None,
             }
         )
     return result

@@ -4,10 +4,16 @@ A call only bumps a number in a dict. At most every
 ``CACHING_STATS_FLUSH_INTERVAL`` seconds a process adds its counts to Redis
 hashes in one pipeline, so the figures add up across worker processes without
 a network write per call. Without Redis the counts stay in the process.
+
+Counts are not left behind: a daemon thread flushes what an idle process
+holds once the interval has passed, and the process flushes at exit (a
+gunicorn worker's graceful stop runs the interpreter's exit handlers).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,16 +22,18 @@ from typing import Any
 from django.core.cache import caches
 
 from caching.conf import conf
+from caching.health import reporting
+from caching.keys import STATS_NAMES_KEY, stats_key
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
 STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out
-_NAMES_KEY = "caching:stats:names"
 
 _lock = threading.Lock()
 _pending: dict[str, dict[str, float]] = {}
 _kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
 _next_flush = 0.0  # clock() value; the first record() flushes and sets it
 clock: Callable[[], float] = time.monotonic
+_flusher_started = False  # in this process (reset in a forked child)
 
 
 def record(name: str, field: str, amount: float = 1) -> None:
@@ -33,21 +41,48 @@ def record(name: str, field: str, amount: float = 1) -> None:
         counters = _pending.setdefault(name, dict.fromkeys(FIELDS, 0.0))
         counters[field] += amount
         due = clock() >= _next_flush
+    if not _flusher_started:
+        _start_flusher()
     if due:
         flush()
 
 
+def _start_flusher() -> None:
+    global _flusher_started
+    with _lock:
+        if _flusher_started:
+            return
+        _flusher_started = True
+    threading.Thread(
+        target=_flush_when_idle, name="caching-stats-flush", daemon=True
+    ).start()
+
+
+def _flush_when_idle() -> None:
+    while True:
+        # seconds; short steps, so a shorter interval set later takes effect soon
+        time.sleep(min(max(conf.STATS_FLUSH_INTERVAL, 0.05), 1.0))
+        if _pending and clock() >= _next_flush:
+            flush()
+
+
+def _forked() -> None:
+    global _flusher_started, _lock
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    _flusher_started = False  # threads do not survive a fork
+    _pending.clear()  # the parent's counts are the parent's to flush
+    _kept.clear()
+
+
 def _redis() -> tuple[Any, str] | None:
     cache = caches["default"]
-    get_client = getattr(cache, "redis", None)
-    if get_client is None:
-        return None
-    client = get_client()
+    backend = reporting(cache)
+    client = backend.redis() if backend is not None else None
     return None if client is None else (client, str(cache.key_prefix))
 
 
 def _hash_key(prefix: str, name: str) -> str:
-    return f"{prefix}:caching:stats:{name}"
+    return f"{prefix}:{stats_key(name)}"
 
 
 def flush() -> None:
@@ -63,7 +98,7 @@ def flush() -> None:
     target = _redis()
     if target is not None:
         client, prefix = target
-        from caching.backends import REDIS_ERRORS
+        from caching.errors import REDIS_ERRORS
 
         try:
             with client.pipeline(transaction=False) as pipe:
@@ -73,8 +108,8 @@ def flush() -> None:
                         if amount:
                             pipe.hincrbyfloat(key, field, amount)
                     pipe.expire(key, STATS_TTL)
-                    pipe.sadd(f"{prefix}:{_NAMES_KEY}", name)
-                pipe.expire(f"{prefix}:{_NAMES_KEY}", STATS_TTL)
+                    pipe.sadd(f"{prefix}:{STATS_NAMES_KEY}", name)
+                pipe.expire(f"{prefix}:{STATS_NAMES_KEY}", STATS_TTL)
                 pipe.execute()
             return
         except REDIS_ERRORS:
@@ -102,11 +137,11 @@ def snapshot() -> dict[str, dict[str, float]]:
     target = _redis()
     if target is not None:
         client, prefix = target
-        from caching.backends import REDIS_ERRORS
+        from caching.errors import REDIS_ERRORS
 
         try:
             names = sorted(
-                n.decode() for n in client.smembers(f"{prefix}:{_NAMES_KEY}")
+                n.decode() for n in client.smembers(f"{prefix}:{STATS_NAMES_KEY}")
             )
             with client.pipeline(transaction=False) as pipe:
                 for name in names:
@@ -124,3 +159,7 @@ def reset() -> None:
     with _lock:
         _pending.clear()
         _kept.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
+atexit.register(flush)

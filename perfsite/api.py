@@ -6,7 +6,7 @@ import re
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from caching.http import cache_response
 from caching.invalidation import ModelRef
@@ -39,7 +39,7 @@ def parse_limit(request: HttpRequest) -> int:
     return int(raw)
 
 
-@require_GET
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     """A liveness probe with no database or cache access (the benchmarks' floor)."""
     return JsonResponse({"status": "ok"})
@@ -50,14 +50,14 @@ def health(request: HttpRequest) -> JsonResponse:
 DEMO_MODELS: list[ModelRef] = [Post, settings.AUTH_USER_MODEL]
 
 
-@require_GET
+@require_safe
 # The counts of "today" and "the last 30 days" also move with time alone.
 @cache_response(60, depends_on=DEMO_MODELS, refresh_every=60)
 def stats(request: HttpRequest) -> JsonResponse:
     return JsonResponse(site_stats())
 
 
-@require_GET
+@require_safe
 @cache_response(300, depends_on=DEMO_MODELS, query=["limit"])
 def popular(request: HttpRequest) -> JsonResponse:
     try:

@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from caching.invalidation import InvalidatingQuerySet
 
+WORDS_PER_MINUTE = 220
+
 
 class Post(models.Model):
     title = models.CharField(max_length=200)
@@ -33,3 +35,12 @@ class Post(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("post-detail", args=[self.pk])
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+    @property
+    def reading_minutes(self) -> int:
+        """Minutes to read the body at 220 words a minute (as app.js counted)."""
+        return max(1, round(self.word_count / WORDS_PER_MINUTE))

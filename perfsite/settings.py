@@ -1,7 +1,7 @@
 """Settings for the perfsite demo, read from the environment.
 
 With nothing set, the site runs on a bare machine: SQLite in the project
-directory and the in-process LocMem cache. Production values come from
+directory and a SQLite-file cache every process of the site shares. Production values come from
 ``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL`` and ``CDN_URL``; see README.md.
 """
 
@@ -39,7 +39,11 @@ INSTALLED_APPS = [
     "perfsite",
 ]
 
-# Order matters (see README "Middleware order"):
+# Order matters (see README "Middleware order"; system checks caching.E016
+# and caching.W002 enforce the response cache's place):
+# - The response cache comes right under the static files: hits and 304s are
+#   answered before sessions, CSRF, auth and the view run, and what it stores
+#   is judged on the response every middleware below it has finished.
 # - The static files middleware (assets' whitenoise) sits right under
 #   SecurityMiddleware, above compression, so static files keep their
 #   precompressed variants, PNGs are never re-gzipped and Range requests work.
@@ -49,12 +53,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "assets.middleware.StaticFilesMiddleware",
+    "caching.middleware.ResponseCacheMiddleware",
     # Below the static files (they are not measured), above compression (it
     # sees the bytes sent); see the README's profiling section.
     "perfsite_profiling.middleware.ProfilingMiddleware",
     "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right below sessions: a speculative prefetch never creates a session.
+    "assets.prefetch.PrefetchSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,8 +100,14 @@ def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
     if not redis_url:
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                "LOCATION": "perfsite",
+                # One SQLite file shared by every process of the site on this
+                # machine (workers, shell, commands): one set of group
+                # versions, so one ETag and no stale copy per process.
+                "BACKEND": "caching.embedded.SQLiteCache",
+                "LOCATION": os.environ.get("DJANGO_CACHE_PATH")
+                or str(BASE_DIR / "cache.sqlite3"),
+                "KEY_PREFIX": "perfsite",
+                "OPTIONS": {"MAX_ENTRIES": 20_000},
             }
         }
     redis = redis_cache_config(redis_url)
@@ -153,6 +166,17 @@ ASSETS_BUNDLES = {
         ],
         "js": ["perfsite/js/app.js", "perfsite/js/enhance.js"],
     }
+}
+# The dcz dictionary: both page layouts rendered with an empty context, for
+# every page of the site.
+ASSETS_DICTIONARY_TEMPLATES = ["post_detail.html", "home.html"]
+# The pages whose first viewport the critical CSS is extracted from, in
+# headless Chromium at collectstatic (the "critical" list is the fallback).
+ASSETS_CRITICAL_PAGES = {
+    "site": [
+        {"template": "home.html", "context": "perfsite.critical.home"},
+        {"template": "post_detail.html", "context": "perfsite.critical.post_detail"},
+    ]
 }
 
 # HTTPS hardening, on whenever DEBUG is off. DJANGO_SECURE=0 turns it off for a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from caching.http import cache_response
 from perfsite.api import DEMO_MODELS
@@ -18,7 +18,7 @@ HOME_SECONDS = 60
 STATS_AGE_LIMIT = HOME_SECONDS + STATS_SECONDS
 
 
-@require_GET
+@require_safe
 @cache_response(HOME_SECONDS, depends_on=DEMO_MODELS, refresh_every=HOME_SECONDS)
 def home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @cache_response(300, depends_on=DEMO_MODELS)
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("author"), pk=pk)

@@ -16,10 +16,15 @@ class ProfilingConfig(AppConfig):
 
     def ready(self) -> None:
         from perfsite_profiling.cache import install as install_cache_counting
-        from perfsite_profiling.checks import check_deploy, check_settings
+        from perfsite_profiling.checks import (
+            check_deploy,
+            check_middleware,
+            check_settings,
+        )
         from perfsite_profiling.sql import install
 
         checks.register(check_settings)
+        checks.register(check_middleware)
         checks.register(check_deploy, deploy=True)
         connection_created.connect(
             install, dispatch_uid="perfsite_profiling.sql.install"

@@ -93,7 +93,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 "PROFILING_ENGINE must be 'sampling' or 'cprofile'.",
                 hint="'sampling' costs little per profiled request; 'cprofile' "
                 "gives exact call counts at 2-3x the request's CPU.",
-                id="profiling.E006",
+                id="profiling.E007",
             )
         )
     token = getattr(settings, "PROFILING_API_TOKEN", None)
@@ -133,3 +133,36 @@ def check_deploy(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+PROFILING = "perfsite_profiling.middleware.ProfilingMiddleware"
+_STATIC_FILES = (
+    "assets.middleware.StaticFilesMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+_COMPRESSORS = (
+    "assets.compression.CompressionMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+)
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """ProfilingMiddleware under the static files, above compression."""
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if PROFILING not in middleware:
+        return []
+    position = middleware.index(PROFILING)
+    wrong = [m for m in middleware[position + 1 :] if m in _STATIC_FILES] + [
+        m for m in middleware[:position] if m in _COMPRESSORS
+    ]
+    if not wrong:
+        return []
+    return [
+        Error(
+            "ProfilingMiddleware must sit under the static files middleware "
+            "and above compression.",
+            hint=f"Move it past {', '.join(wrong)}: static files are not "
+            "measured, and it must see the compressed bytes sent.",
+            id="profiling.E006",
+        )
+    ]

@@ -1,6 +1,7 @@
 """``ProfilingMiddleware``: request metrics, sampled profiles, Server-Timing.
 
-Place it right after WhiteNoise and before the compression middleware: static
+Place it right after WhiteNoise and before the compression middleware (system
+check ``profiling.E006``): static
 files are answered above it (not measured), and the response it sees is the
 compressed one, so it reads both sizes (``assets_original_size`` set by the
 assets compressor, else the gzip/brotli body itself). Whether the user is

@@ -78,17 +78,13 @@ def browser() -> Iterator[Any]:
     if executable is None:
         missing("Chromium is not installed (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright  # noqa: F401
     except ImportError:  # pragma: no cover - playwright is in the dev extra
         missing("playwright is not installed")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
+    from assets.coverage import chromium
+
+    with chromium(executable, CHROMIUM_ARGS) as instance:
+        yield instance
 
 
 @pytest.fixture

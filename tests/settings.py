@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
+
+import django
 
 from perfsite.settings import *  # noqa: F403
 
@@ -31,3 +34,13 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Metrics flush only when a test asks (store.aggregator.flush()), never mid-test.
 PROFILING_FLUSH_INTERVAL = 10**9
 PROFILING_FLUSH_REQUESTS = 10**9
+# The suite stops Redis on purpose: no waiting at exit.
+CACHING_EXIT_WAIT = 0.0  # seconds
+
+# Django's own cache tests, fetched by scripts/dev next to the venv, are the
+# contract suite of FailoverCache (tests/caching/test_django_contract.py); some
+# of them store instances of their app's model.
+DJANGO_CACHE_TESTS = Path(sys.prefix) / "django-tests" / django.__version__
+if (DJANGO_CACHE_TESTS / "cache" / "tests.py").is_file():
+    sys.path.append(str(DJANGO_CACHE_TESTS))
+    INSTALLED_APPS = [*INSTALLED_APPS, "cache"]  # noqa: F405

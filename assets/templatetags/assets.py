@@ -8,7 +8,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
-from assets import html, manifest
+from assets import html, manifest, prefetch
 from assets.conf import conf
 
 register = template.Library()
@@ -98,6 +98,12 @@ def preload(
         raise template.TemplateSyntaxError(
             'preload needs as="image|style|script|font|fetch".'
         )
+    found = manifest.picture(path) if kind == "image" else None
+    if found is not None:
+        # The <picture> of hero_img picks the first source: preload that one.
+        sizes = attrs.pop("imagesizes", "") or html.default_sizes(found.width)
+        mime, candidates = _sources(found)[0]
+        return html.image_preload(mime, candidates, sizes, **attrs)
     return html.preload(cdn(static(path)), kind, page_origin(context), **attrs)
 
 
@@ -128,15 +134,36 @@ def lazy_js(
     return _loader(context, data)
 
 
+def _sources(found: manifest.Picture) -> list[tuple[str, str]]:
+    return [
+        (mime, html.srcset([(cdn(url), width) for url, width in candidates]))
+        for mime, candidates in found.sources
+    ]
+
+
+def _image(
+    path: str, alt: str, width: int, height: int, hero: bool, attrs: dict[str, str]
+) -> SafeString:
+    sizes = attrs.pop("sizes", "")
+    img = html.image(
+        cdn(static(path)), alt, width, height, hero=hero, extra=sorted(attrs.items())
+    )
+    found = manifest.picture(path)
+    if found is None:
+        return img
+    return html.picture(img, _sources(found), sizes or html.default_sizes(found.width))
+
+
 @register.simple_tag
 def lazy_img(path: str, alt: str, width: int, height: int, **attrs: str) -> SafeString:
-    return html.image(
-        cdn(static(path)), alt, width, height, extra=sorted(attrs.items())
-    )
+    return _image(path, alt, width, height, False, attrs)
 
 
 @register.simple_tag
 def hero_img(path: str, alt: str, width: int, height: int, **attrs: str) -> SafeString:
-    return html.image(
-        cdn(static(path)), alt, width, height, hero=True, extra=sorted(attrs.items())
-    )
+    return _image(path, alt, width, height, True, attrs)
+
+
+@register.simple_tag(takes_context=True)
+def speculation_rules(context: template.Context) -> SafeString:
+    return html.speculation_rules(prefetch.rules_json(), csp_nonce(context))

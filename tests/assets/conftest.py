@@ -33,7 +33,12 @@ BUNDLE_STORAGES = {
 
 
 def build(root: Path, **settings: Any) -> Path:
-    """collectstatic into ``root`` with the bundle storage (and ``settings``)."""
+    """collectstatic into ``root`` with the bundle storage (and ``settings``).
+
+    As in production, ``ASSETS_DEBUG`` is off: the dcz dictionary is rendered
+    the way pages will be.
+    """
+    settings = {"ASSETS_DEBUG": False, **settings}
     with override_settings(STATIC_ROOT=root, STORAGES=BUNDLE_STORAGES, **settings):
         call_command("collectstatic", interactive=False, verbosity=0)
     manifest.clear()

@@ -10,7 +10,14 @@ from django.template import TemplateDoesNotExist
 from django.template.backends.base import BaseEngine
 from django.test import override_settings
 
-from assets.checks import check_settings
+from assets.checks import (
+    COMPRESSION,
+    CONDITIONAL_GET,
+    SECURITY,
+    STATIC_FILES,
+    check_middleware,
+    check_settings,
+)
 
 
 class OtherEngine(BaseEngine):
@@ -75,7 +82,9 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
             "NAME": "other",
         },
     ]
-    with override_settings(TEMPLATES=templates):
+    with override_settings(
+        TEMPLATES=templates, ASSETS_DICTIONARY_TEMPLATES=[], ASSETS_CRITICAL_PAGES={}
+    ):
         errors = check_settings()
         assert [(e.id, e.msg) for e in errors] == [
             ("assets.E003", "page.html: {% css_bundle %} names unknown bundle 'sitee'.")
@@ -92,11 +101,106 @@ def test_unknown_bundle_in_a_template_fails_check(tmp_path: Path) -> None:
         ("ASSETS_MAX_AGE", "1 day", "assets.E004"),
         ("ASSETS_COMPRESS_MIN_SIZE", -1, "assets.E004"),
         ("ASSETS_IMMUTABLE_MAX_AGE", None, "assets.E004"),
-        ("ASSETS_COMPRESS_ENCODINGS", ["zstd"], "assets.E005"),
+        ("ASSETS_COMPRESS_ENCODINGS", ["deflate"], "assets.E005"),
         ("ASSETS_COMPRESS_ENCODINGS", "br", "assets.E005"),
         ("ASSETS_BROTLI_QUALITY", 11, "assets.E006"),
         ("ASSETS_GZIP_LEVEL", 0, "assets.E007"),
+        ("ASSETS_ZSTD_LEVEL", 20, "assets.E008"),
+        ("ASSETS_ZSTD_LEVEL", 0, "assets.E008"),
+        ("ASSETS_DICTIONARY_TEMPLATES", "home.html", "assets.E009"),
+        ("ASSETS_DICTIONARY_TEMPLATES", ["home.html", 3], "assets.E009"),
+        ("ASSETS_DICTIONARY_TEMPLATES", ["nope.html"], "assets.E009"),
+        ("ASSETS_DICTIONARY_MATCH", "posts/*", "assets.E010"),
+        ("ASSETS_DICTIONARY_MATCH", '/"*', "assets.E010"),
+        ("ASSETS_DICTIONARY_MATCH", None, "assets.E010"),
     ],
 )
 def test_bad_values(setting: str, value: Any, error: str) -> None:
     assert ids(**{setting: value}) == [error]
+
+
+STATIC, CONDITIONAL = STATIC_FILES, CONDITIONAL_GET
+
+
+@pytest.mark.parametrize(
+    ("middleware", "expected"),
+    [
+        ([SECURITY, STATIC, COMPRESSION, CONDITIONAL], []),
+        ([STATIC, SECURITY, COMPRESSION, CONDITIONAL], ["assets.E011"]),
+        ([SECURITY, COMPRESSION, STATIC, CONDITIONAL], ["assets.E011"]),
+        ([SECURITY, STATIC, CONDITIONAL, COMPRESSION], ["assets.E012"]),
+        ([COMPRESSION], []),  # only what is listed is ordered
+    ],
+)
+def test_middleware_order(middleware: list[str], expected: list[str]) -> None:
+    with override_settings(MIDDLEWARE=middleware):
+        assert [m.id for m in check_middleware()] == expected
+
+
+def test_middleware_order_check_is_registered(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != CONDITIONAL] + [
+        CONDITIONAL
+    ]
+    call_command("check")  # ConditionalGet last is fine
+    settings.MIDDLEWARE = [CONDITIONAL, *settings.MIDDLEWARE[:-1]]
+    with pytest.raises(SystemCheckError, match="assets.E012"):
+        call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"ASSETS_CRITICAL_PAGES": ["home.html"]}, "assets.E020"),
+        (
+            {"ASSETS_CRITICAL_PAGES": {"nope": [{"template": "home.html"}]}},
+            "assets.E020",
+        ),
+        ({"ASSETS_CRITICAL_PAGES": {"site": ["home.html"]}}, "assets.E020"),
+        (
+            {"ASSETS_CRITICAL_PAGES": {"site": [{"template": "missing.html"}]}},
+            "assets.E020",
+        ),
+        (
+            {
+                "ASSETS_CRITICAL_PAGES": {
+                    "site": [{"template": "home.html", "context": "no.such.thing"}]
+                }
+            },
+            "assets.E020",
+        ),
+        (
+            {
+                "ASSETS_CRITICAL_PAGES": {
+                    "site": [
+                        {
+                            "template": "home.html",
+                            "context": "perfsite.views.HOME_POSTS",
+                        }
+                    ]
+                }
+            },
+            "assets.E020",
+        ),
+        ({"ASSETS_CRITICAL_VIEWPORTS": [[412]]}, "assets.E021"),
+        ({"ASSETS_CRITICAL_VIEWPORTS": []}, "assets.E021"),
+        ({"ASSETS_CRITICAL_BROWSER": None}, "assets.E022"),
+        ({"ASSETS_IMAGE_WIDTHS": [400, 0]}, "assets.E023"),
+        ({"ASSETS_IMAGE_FORMATS": ["jxl"]}, "assets.E024"),
+        ({"ASSETS_SPECULATION_EXCLUDE": "/admin/*"}, "assets.E025"),
+        ({"ASSETS_SPECULATION_EXCLUDE": ["admin"]}, "assets.E025"),
+        ({"ASSETS_SPECULATION_EAGERNESS": "hover"}, "assets.E026"),
+    ],
+)
+def test_page_load_settings(settings: dict[str, Any], expected: str) -> None:
+    assert ids(**settings) == [expected]
+
+
+def test_page_load_settings_that_pass() -> None:
+    assert (
+        ids(
+            ASSETS_CRITICAL_PAGES={"site": [{"template": "home.html"}]},
+            ASSETS_CRITICAL_BROWSER="",
+            ASSETS_SPECULATION_EXCLUDE=[],
+        )
+        == []
+    )

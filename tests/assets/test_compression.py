@@ -208,48 +208,9 @@ def test_site_pages_and_api_end_to_end(client: Client) -> None:
     assert b"title" in gzip.decompress(api.content)
 
 
-def test_bodies_with_a_cache_key_are_compressed_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from assets import compression
-
-    made: list[str] = []
-    original = compression.make_encoder
-
-    def counting(coding: str, secret: bool) -> Any:
-        made.append(coding)
-        return original(coding, secret)
-
-    monkeypatch.setattr(compression, "make_encoder", counting)
-    monkeypatch.setattr(compression, "reuse", compression._Reuse(2))
-    outputs = []
-    for _ in range(3):
-        response = html()
-        response.compressed_cache_key = "k1"  # type: ignore[attr-defined]
-        outputs.append(respond(response, "br").content)
-    assert made == ["br"]
-    assert outputs[0] == outputs[1] == outputs[2]
-    assert decode("br", outputs[0]) == HTML
-    respond(html(), "br")  # no key: compressed every time
-    assert made == ["br", "br"]
-
-
-def test_secret_bodies_are_padded_anew_even_with_a_key() -> None:
+def test_secret_bodies_are_padded_anew() -> None:
     sizes = set()
     for _ in range(12):
         response = html(Cache_Control="private")
-        response.compressed_cache_key = "k2"  # type: ignore[attr-defined]
         sizes.add(len(respond(response, "gzip").content))
     assert len(sizes) > 1
-
-
-def test_the_reuse_cache_is_bounded() -> None:
-    from assets.compression import _Reuse
-
-    lru = _Reuse(2)
-    lru.put(("a", "br"), b"1")
-    lru.put(("b", "br"), b"2")
-    assert lru.get(("a", "br")) == b"1"  # now the most recent
-    lru.put(("c", "br"), b"3")
-    assert lru.get(("b", "br")) is None
-    assert lru.get(("a", "br")) == b"1" and lru.get(("c", "br")) == b"3"

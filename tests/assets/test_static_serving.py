@@ -16,7 +16,7 @@ from tests.perfsite.factories import make_post
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-COMPRESSIBLE = (".css", ".js", ".svg")
+COMPRESSIBLE = (".css", ".js", ".svg", ".txt")
 
 
 def static_urls(html: str, root: Path) -> set[str]:
@@ -62,7 +62,9 @@ def test_the_demo_uses_only_hashed_bundled_files(
 def test_every_demo_static_file_is_immutable_and_negotiated(
     demo_urls: set[str],
 ) -> None:
-    assert len(demo_urls) == 11  # 3 bundles and scripts, 8 images
+    # 3 bundles and scripts, 8 images, 4 AVIF/WebP variants of the figure, the
+    # compression dictionary
+    assert len(demo_urls) == 16
     for url in sorted(demo_urls):
         response = get(url, accept_encoding="gzip, deflate, br")
         assert response.status_code == 200, url

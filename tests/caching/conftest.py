@@ -9,7 +9,7 @@ from django.core.cache import caches
 from django.core.cache.backends import locmem as locmem_backend
 from django.test import override_settings
 
-from caching import backends, decorators, stats
+from caching import entries, near_redis, replay, stats
 from tests.support.services import RedisServer
 
 
@@ -25,7 +25,8 @@ def failover_settings(url: str, **options: Any) -> dict[str, Any]:
 
 
 def forget_state() -> None:
-    backends._shared.clear()
+    replay.forget()
+    near_redis.close_all()
     for name, store in locmem_backend._caches.items():
         if name.startswith("caching-fallback"):
             store.clear()
@@ -61,7 +62,7 @@ class FakeClock:
 @pytest.fixture
 def wall(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     clock = FakeClock()
-    monkeypatch.setattr(decorators, "wall", clock)
+    monkeypatch.setattr(entries, "wall", clock)
     return clock
 
 

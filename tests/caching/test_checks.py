@@ -6,7 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from caching.checks import check_redis, check_settings
+from caching.checks import (
+    check_middleware,
+    check_redis,
+    check_release,
+    check_settings,
+)
 from tests.caching.conftest import failover_settings
 from tests.support.hung import HungServer
 from tests.support.services import RedisServer, free_port
@@ -35,7 +40,8 @@ def test_defaults_pass() -> None:
         ("CACHING_JITTER", -0.1, "caching.E010"),
         ("CACHING_STATS_FLUSH_INTERVAL", "10", "caching.E011"),
         ("CACHING_JITTER", 1.0, "caching.E012"),
-        ("CACHING_BREAKER_COOLDOWN_MAX", 0.5, "caching.E013"),
+        ("CACHING_BREAKER_COOLDOWN_MAX", 0.1, "caching.E013"),
+        ("CACHING_EXIT_WAIT", -1, "caching.E014"),
     ],
 )
 def test_bad_settings(setting: str, value: Any, check_id: str) -> None:
@@ -67,3 +73,56 @@ def test_reachable_redis_passes(redis: RedisServer) -> None:
     with override_settings(CACHES=failover_settings(redis.url)):
         assert check_redis() == []
     assert check_redis() == []  # LocMem: nothing to check
+
+
+@pytest.mark.parametrize(
+    ("value", "check_id"),
+    [
+        (None, []),
+        ("2026.12.1-a1b2c3", []),
+        ("", ["caching.E015"]),
+        ("has space", ["caching.E015"]),
+        ("x" * 65, ["caching.E015"]),
+        (12, ["caching.E015"]),
+        ("tab\there", ["caching.E015"]),
+    ],
+)
+def test_release_setting(value: Any, check_id: list[str]) -> None:
+    with override_settings(CACHING_RELEASE=value):
+        assert ids(check_release()) == check_id
+
+
+SECURITY = "django.middleware.security.SecurityMiddleware"
+STATIC = "assets.middleware.StaticFilesMiddleware"
+CACHE = "caching.middleware.ResponseCacheMiddleware"
+SESSIONS = "django.contrib.sessions.middleware.SessionMiddleware"
+COMPRESSION = "assets.compression.CompressionMiddleware"
+
+
+@pytest.mark.parametrize(
+    ("middleware", "check_id"),
+    [
+        ([SECURITY, STATIC, CACHE, COMPRESSION, SESSIONS], []),
+        ([CACHE, SECURITY, STATIC, SESSIONS], ["caching.E016"]),  # above security
+        ([SECURITY, STATIC, SESSIONS, CACHE], ["caching.E016"]),  # below sessions
+        ([SECURITY, COMPRESSION, CACHE, SESSIONS], ["caching.E016"]),
+        ([SECURITY, STATIC, SESSIONS], ["caching.W002"]),  # the demo's views exist
+    ],
+)
+def test_middleware_order(middleware: list[str], check_id: list[str]) -> None:
+    with override_settings(MIDDLEWARE=middleware):
+        messages = check_middleware()
+    assert ids(messages) == check_id
+    if check_id == ["caching.E016"]:
+        assert "ResponseCacheMiddleware" in messages[0].msg
+
+
+def test_the_order_check_is_registered() -> None:
+    from django.core.management.base import SystemCheckError
+
+    assert check_middleware() == []  # the site's own order
+    with (
+        override_settings(MIDDLEWARE=[SESSIONS, CACHE]),
+        pytest.raises(SystemCheckError, match="caching.E016"),
+    ):
+        call_command("check")

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from caching import decorators, stats
+from caching import entries, stats
 from caching.decorators import cache_result
 from tests.caching.conftest import FakeClock, run_async
 
@@ -142,8 +142,8 @@ def test_stampede_50_threads_compute_at_most_twice(failover: Any) -> None:
 def lock_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The clock of lock waits, under the test's control, and no pause between polls."""
     clock = FakeClock()
-    monkeypatch.setattr(decorators, "clock", clock)
-    monkeypatch.setattr(decorators, "POLL", 0)
+    monkeypatch.setattr(entries, "clock", clock)
+    monkeypatch.setattr(entries, "POLL", 0)
     return clock
 
 
@@ -160,7 +160,7 @@ def test_a_waiter_whose_wait_runs_out_computes(
         clock.now += 1
         real_sleep(0)
 
-    monkeypatch.setattr(decorators.time, "sleep", advancing)
+    monkeypatch.setattr(entries.time, "sleep", advancing)
     with override_settings(CACHING_LOCK_WAIT=3):
         assert compute(5) == 5
     assert calls == [5]
@@ -248,16 +248,17 @@ def test_plain_django_redis_errors_degrade_to_computing(redis: Any) -> None:
 
 def miss_once(compute: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first lookup reports a miss, as if the entry landed just after it."""
-    real = compute._lookup
+    real = entries.lookup
     first = [True]
 
-    def lookup(backend: Any, key: str) -> Any:
+    def lookup(backend: Any, key: Any, groups: Any) -> Any:
         if first:
             first.clear()
-            return decorators.MISS, None, real(backend, key)[2]
-        return real(backend, key)
+            found = real(backend, key, groups)
+            return entries.Lookup(entries.MISS, None, found.versions)
+        return real(backend, key, groups)
 
-    monkeypatch.setattr(compute, "_lookup", lookup)
+    monkeypatch.setattr(entries, "lookup", lookup)
 
 
 def test_the_lock_holder_looks_again_before_computing(
@@ -306,13 +307,13 @@ def test_async_waiter_gives_up_and_computes(
     async def compute(x: int) -> int:
         return x
 
-    real_lookup = compute._lookup
+    real_lookup = entries.lookup
 
-    def lookup(backend: Any, key: str) -> Any:
+    def lookup(backend: Any, key: Any, groups: Any) -> Any:
         clock.now += 1
-        return real_lookup(backend, key)
+        return real_lookup(backend, key, groups)
 
-    monkeypatch.setattr(compute, "_lookup", lookup)
+    monkeypatch.setattr(entries, "lookup", lookup)
     locmem.add(f"{compute.cache_key(4)}:lock", "stuck", 30)
     with override_settings(CACHING_LOCK_WAIT=3):
         assert run_async(compute(4)) == 4

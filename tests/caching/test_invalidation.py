@@ -10,13 +10,13 @@ from django.db.models.signals import post_save
 
 from caching.decorators import cache_result
 from caching.invalidation import (
-    GROUP_PREFIX,
     InvalidatingQuerySet,
     group_versions,
     invalidate_group,
     invalidate_model,
     model_group,
 )
+from caching.keys import GROUP_PREFIX
 from perfsite.models import Post
 from tests.perfsite.factories import make_post, make_user
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -75,3 +76,18 @@ def test_locmem_snapshot(locmem: Any) -> None:
     row = stats.snapshot()[f.name]
     assert (row["hits"], row["misses"]) == (1, 1)
     assert stats.snapshot()[f.name]["hits"] == 1  # flushing does not double count
+
+
+def test_an_idle_process_flushes_after_the_interval(
+    failover: Any, redis: RedisServer
+) -> None:
+    """No request comes after the counts: the flusher thread sends them."""
+    raw = redis_py.Redis.from_url(redis.url)
+    with override_settings(CACHING_STATS_FLUSH_INTERVAL=0.1):
+        stats.flush()  # starts a new interval
+        stats.record("idle", "hits", 3)
+        deadline = time.monotonic() + 30
+        while raw.hget("t:caching:stats:idle", "hits") != b"3":
+            assert time.monotonic() < deadline, "the idle counts were never flushed"
+            time.sleep(0.05)
+    raw.close()

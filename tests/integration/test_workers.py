@@ -112,3 +112,28 @@ def test_edits_by_admin_orm_and_update_are_seen_by_every_worker_at_once(
             f"Post.objects.filter(pk={post_id}).update(title={title!r})"
         )
         assert_every_worker_sees(site, post_id, title)
+
+
+def test_a_stopping_worker_flushes_its_statistics(
+    site_setup: dict[str, str], redis_server: Any
+) -> None:
+    """40 requests to one worker, then a graceful stop: every count reaches Redis."""
+    import redis as redis_py
+
+    from tests.support.gunicorn import gunicorn
+
+    redis_server.start()
+    redis_server.flushall()
+    raw = redis_py.Redis.from_url(redis_server.url)
+    with gunicorn(site_setup, workers=1) as url:
+        site = Site(url, site_setup)
+        for _ in range(40):
+            assert site.get("/api/posts/popular?limit=3")[0] == 200
+    names = {n.decode() for n in raw.smembers("perfsite:caching:stats:names")}
+    (view,) = [n for n in names if n.endswith("api.popular")]
+    row = {
+        k.decode(): float(v)
+        for k, v in raw.hgetall(f"perfsite:caching:stats:{view}").items()
+    }
+    raw.close()
+    assert row["hits"] + row["misses"] == 40

@@ -29,7 +29,7 @@ def test_sample_rate_range(settings: Any, rate: Any) -> None:
 def test_engine_choices(settings: Any, engine: str) -> None:
     settings.PROFILING_ENGINE = engine
     (message,) = check_settings()
-    assert message.id == "profiling.E006"
+    assert message.id == "profiling.E007"
     assert "PROFILING_ENGINE" in message.msg
 
 
@@ -85,4 +85,35 @@ def test_checks_are_registered(settings: Any) -> None:
     # No database access: Django 6.1 runs field checks against every database.
     settings.PROFILING_SAMPLE_RATE = 2
     with pytest.raises(SystemCheckError, match="profiling.E001"):
+        call_command("check")
+
+
+PROFILING = "perfsite_profiling.middleware.ProfilingMiddleware"
+STATIC = "assets.middleware.StaticFilesMiddleware"
+COMPRESSION = "assets.compression.CompressionMiddleware"
+
+
+@pytest.mark.parametrize(
+    ("middleware", "expected"),
+    [
+        ([STATIC, PROFILING, COMPRESSION], []),
+        ([PROFILING, STATIC, COMPRESSION], ["profiling.E006"]),
+        ([STATIC, COMPRESSION, PROFILING], ["profiling.E006"]),
+        ([STATIC, COMPRESSION], []),
+    ],
+)
+def test_middleware_order(
+    settings: Any, middleware: list[str], expected: list[str]
+) -> None:
+    from perfsite_profiling.checks import check_middleware
+
+    settings.MIDDLEWARE = middleware
+    assert ids(check_middleware()) == expected
+
+
+def test_middleware_order_check_is_registered(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != PROFILING] + [
+        PROFILING
+    ]
+    with pytest.raises(SystemCheckError, match="profiling.E006"):
         call_command("check")

@@ -60,6 +60,35 @@ def handle(command: str, args: list[str]) -> dict[str, Any]:
         return {"id": post.pk}
     if command == "popular":
         return {"titles": [p["title"] for p in popular_posts(5)]}
+    if command in ("get", "sync-get"):
+        cache = caches["default"]
+        synced = cache.near_sync() if command == "sync-get" else None
+        before = cache.near_stats()["hits"]
+        value = cache.get(args[0])
+        near = cache.near_stats()
+        return {"value": value, "near": near["hits"] > before, "synced": synced}
+    if command == "set":
+        caches["default"].set(args[0], int(args[1]), 60)
+        return {"set": True}
+    if command == "near-live":
+        cache = caches["default"]
+        deadline = time.monotonic() + 10
+        cache.get("near-live")
+        while not cache.near_stats()["live"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return cache.near_stats()
+    if command == "watch":  # answers twice: now, and once the value changed
+        cache = caches["default"]
+        print(json.dumps({"watching": True}), flush=True)
+        deadline = time.monotonic() + 5
+        while cache.get(args[0]) == int(args[1]) and time.monotonic() < deadline:
+            time.sleep(0.0002)  # a worker between requests releases the GIL
+        return {"seen_at": time.monotonic(), "value": cache.get(args[0])}
+    if command == "delete":
+        cache = caches["default"]
+        for key in args:
+            cache.delete(key)
+        return {"state": cache.breaker.state, "missed": cache.health()["missed"]}
     if command == "touch":
         cache = caches["default"]
         cache.get("touch")
@@ -72,6 +101,7 @@ def main() -> None:
     for line in sys.stdin:
         command, *args = line.split()
         print(json.dumps(handle(command, args)), flush=True)
+    print(json.dumps({"exiting": True}), flush=True)  # the exit handlers run next
 
 
 if __name__ == "__main__":

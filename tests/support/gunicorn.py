@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,6 +62,7 @@ def gunicorn(
     app: str = "perfsite.wsgi",
     log: Path | None = None,
     ready_path: str = "/api/health",
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Yield the base URL of ``app`` served by gunicorn with ``workers`` workers."""
     port = free_port()
@@ -76,6 +77,7 @@ def gunicorn(
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            *extra_args,
         ],
         cwd=ROOT,
         env=dict(env),

@@ -20,3 +20,4 @@ DATABASES = {
     }
 }
 CACHING_BREAKER_COOLDOWN = 0.05  # seconds: probe soon after Redis returns
+CACHING_EXIT_WAIT = float(os.environ.get("PERFSITE_TEST_EXIT_WAIT", "5"))  # seconds

@@ -1,0 +1,257 @@
+"""``ResponseCacheMiddleware``: the edge response cache.
+
+List it right under ``SecurityMiddleware`` and the static files middleware
+(system check ``caching.E016`` enforces this). For a GET or HEAD without
+credentials (no session or messages cookie, no ``Authorization``) to a view
+that declared a policy with ``cache_response``/``conditional``, it answers a
+stored response or a 304 *before* sessions, authentication, CSRF, messages,
+URL resolution and the view run: it resolves the URL itself, once, to build
+the key (the view, its URL arguments as converted, so ``/posts/05/`` and
+``/posts/5/`` are one entry; the declared query parameters; the host,
+lower-cased).
+
+On a miss the request goes down the stack, and what to store is decided on
+the *final* response, after every middleware below has had its say (a
+session cookie, a ``Vary: Accept-Language``, a CSRF token): see
+``caching.responses.shareable``. Only a shareable response gets the
+versioned ETag and ``Cache-Control: public``; the body is stored as the
+compression middleware below encoded it, one variant per coding.
+
+``per_user`` views need the user, so they are handled in ``process_view``,
+after authentication, with the same engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.core.cache import caches
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotModified,
+)
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
+
+from caching import entries, keys, stats
+from caching import http as declared
+from caching.entries import HIT, MISS, STALE, Plan
+from caching.errors import REDIS_ERRORS
+from caching.http import (
+    SAFE_METHODS,
+    Policy,
+    cache_host,
+    declared_query,
+    etag_matches,
+    has_credentials,
+    make_etag,
+    policy_of,
+    request_token,
+)
+from caching.invalidation import dirty_groups
+from caching.responses import Stored, accept_token, add_variant, shareable
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+_EXCHANGE = "_caching_exchange"  # the request attribute an open exchange sits on
+
+
+class Exchange:
+    """One request's trip through the response cache: ``begin``, then ``end``."""
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        policy: Policy,
+        host: str,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.request, self.policy = request, policy
+        # The key's query; the view itself is shown the same reduced query by
+        # its decorator, while the middleware below still sees the whole URL
+        # (``?profile=1`` for the profiling middleware, say).
+        query = declared_query(request, policy.query)
+        user = getattr(request, "user", None) if policy.per_user else None
+        token = request_token(
+            policy,
+            host,
+            args,
+            kwargs,
+            query,
+            declared.clock(),
+            getattr(user, "pk", None),
+        )
+        self.key = keys.entry_key(keys.HTTP_NAMESPACE, keys.digest(token))
+        self.token = token
+        self.backend = caches[policy.cache]
+        self.accept = accept_token(request)
+        self.etag = ""
+        self.plan = Plan(MISS, None, ())
+        self.fresh: Stored | None = None  # a fresh entry a new variant joins
+
+    @classmethod
+    def open(
+        cls,
+        request: HttpRequest,
+        policy: Policy,
+        args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Exchange | None:
+        """An exchange for this request, or None when the cache must stay out."""
+        if request.method not in SAFE_METHODS:
+            return None
+        if has_credentials(request) and not policy.per_user:
+            return None
+        # Inside a transaction that wrote these groups the view must see its own writes.
+        if set(policy.groups) & dirty_groups():
+            return None
+        host = cache_host(request)
+        if host is None:
+            return None
+        return cls(request, policy, host, args, kwargs or {})
+
+    def begin(self) -> HttpResponseBase | None:
+        """A response to send now (a 304 or a stored 200), or None to run the view."""
+        policy, backend = self.policy, self.backend
+        try:
+            found = entries.lookup(
+                backend, self.key if policy.timeout else None, policy.groups
+            )
+        except REDIS_ERRORS:  # a plain django-redis backend that raised
+            stats.record(policy.name, "errors")
+            return None
+        self.etag = make_etag(self.token, found.versions)
+        stored = Stored.from_value(found.entry.value) if found.entry else None
+        if_none_match = self.request.META.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and etag_matches(self.etag, if_none_match):
+            stats.record(policy.name, "hits")
+            return self._not_modified(stored)
+        self.plan = Plan(MISS, None, found.versions)
+        setattr(self.request, _EXCHANGE, self)
+        if not policy.timeout:
+            stats.record(policy.name, "misses")
+            return None
+        if found.status == HIT:
+            self.fresh = stored
+        elif stored is None or stored.body_for(self.accept) is not None:
+            # Missing or expired: one caller computes it, the others wait for
+            # it or, within stale_timeout, get the expired one.
+            self.plan = entries.plan(
+                backend, self.key, policy.groups, lock=True, found=found
+            )
+            if self.plan.status != MISS:
+                stored = Stored.from_value(self.plan.value)
+                self.etag = make_etag(self.token, self.plan.versions)
+                if self.plan.status == HIT:
+                    self.fresh = stored
+        else:  # expired, and without this coding: render afresh
+            stored = None
+        variant = stored.body_for(self.accept) if stored else None
+        if variant is None or self.plan.token is not None:
+            stats.record(policy.name, "misses")
+            return None
+        stats.record(policy.name, "hits" if self.plan.status != STALE else "stale")
+        self._close(stored=False)
+        response = stored.response(*variant)  # type: ignore[union-attr]
+        response["ETag"] = self.etag
+        return response
+
+    def _not_modified(self, stored: Stored | None) -> HttpResponseNotModified:
+        response = HttpResponseNotModified()
+        response["ETag"] = self.etag
+        headers = dict(stored.headers) if stored else {}
+        response["Cache-Control"] = headers.get(
+            "Cache-Control", self.policy.cache_control()
+        )
+        patch_vary_headers(response, ["Accept-Encoding"])
+        if "Vary" in headers:
+            patch_vary_headers(response, headers["Vary"].split(","))
+        return response
+
+    def end(self, response: HttpResponseBase) -> HttpResponseBase:
+        """Judge the final response: tag and store it when it is shareable."""
+        if not shareable(self.request, response, self.policy.per_user):
+            self._close(stored=False)
+            return response
+        response["ETag"] = self.etag
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = self.policy.cache_control()
+        patch_vary_headers(response, ["Accept-Encoding"])
+        if not self.policy.timeout or not isinstance(response, HttpResponse):
+            self._close(stored=False)
+            return response
+        value = add_variant(self.fresh, self.accept, response)
+        try:
+            entries.finish(
+                self.backend,
+                self.key,
+                self.plan,
+                value,
+                timeout=self.policy.timeout,
+                stale_timeout=self.policy.stale_timeout,
+            )
+        except REDIS_ERRORS:
+            stats.record(self.policy.name, "errors")
+        finally:
+            self._close(stored=True)
+        return response
+
+    def _close(self, stored: bool) -> None:
+        if not stored and self.plan.token is not None:
+            entries.abandon(self.backend, self.key, self.plan)
+        self.plan = Plan(MISS, self.plan.entry, self.plan.versions)
+        if getattr(self.request, _EXCHANGE, None) is self:
+            delattr(self.request, _EXCHANGE)
+
+
+def handle(
+    request: HttpRequest,
+    policy: Policy | None,
+    get_response: GetResponse,
+    args: Sequence[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+) -> HttpResponseBase:
+    """The whole cache logic for one request whose route is known."""
+    if policy is not None:
+        exchange = Exchange.open(request, policy, args, kwargs)
+        if exchange is not None:
+            early = exchange.begin()
+            if early is not None:
+                return early
+    response = get_response(request)
+    opened: Exchange | None = getattr(request, _EXCHANGE, None)
+    return response if opened is None else opened.end(response)
+
+
+class ResponseCacheMiddleware:
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        policy = policy_of(match.func)
+        if policy is not None and policy.per_user:
+            policy = None  # needs request.user: see process_view
+        return handle(request, policy, self.get_response, match.args, match.kwargs)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
+        policy = policy_of(view)
+        if policy is None or not policy.per_user or hasattr(request, _EXCHANGE):
+            return None
+        exchange = Exchange.open(request, policy, args, kwargs)
+        return None if exchange is None else exchange.begin()

@@ -1,0 +1,96 @@
+"""Group versions: read, seed, bump.
+
+A group is a key holding a random number. An entry stores the numbers of its
+groups as they were *before* its value was computed; a read compares them with
+the current ones, so a bump (one ``set_many``, whatever the number of entries)
+makes every older entry a miss, including a value computed from data that a
+concurrent commit replaced. New numbers are random, so a group key that was
+evicted and re-created never makes an old entry valid again.
+
+Group names are ``<kind>:<subject>`` (see ``caching.keys``): a model's group
+is bumped by any write to it; ``row_group`` names one row, for views and
+functions that depend on a single object.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.apps import apps
+from django.core.cache import caches
+from django.db import models
+
+from caching.conf import conf
+from caching.keys import encode, group_key
+
+ModelRef = type[models.Model] | str
+
+
+def resolve_model(ref: ModelRef) -> type[models.Model]:
+    if isinstance(ref, str):
+        return apps.get_model(ref)
+    return ref
+
+
+def _label(model: ModelRef) -> str:
+    if isinstance(model, str) and not apps.models_ready:
+        app_label, name = model.split(".")
+        return f"{app_label.lower()}.{name.lower()}"
+    meta = resolve_model(model)._meta.concrete_model._meta  # type: ignore[union-attr]
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+def model_group(model: ModelRef) -> str:
+    """The group every write to ``model`` bumps: ``model:app_label.model_name``."""
+    return f"model:{_label(model)}"
+
+
+def row_group(model: ModelRef, pk: Any) -> str:
+    """The group of one row: ``row:app_label.model_name:<pk>`` (``5`` and ``"5"`` differ)."""
+    return f"row:{_label(model)}:{encode(pk, 'pk')}"
+
+
+def new_version() -> int:
+    return secrets.randbits(62)
+
+
+def seed(
+    backend: Any, names: Sequence[str], found: Mapping[str, Any]
+) -> tuple[int, ...]:
+    """Each group's version from a ``get_many`` result, creating the missing ones.
+
+    A missing group is created with ``add`` *before* anything is computed from
+    it, so a bump that lands during the computation is never overwritten.
+    """
+    versions: list[int] = []
+    for name in names:
+        key = group_key(name)
+        version = found.get(key)
+        if type(version) is not int:
+            if version is not None:  # junk under a group key: replace it
+                backend.delete(key)
+            candidate = new_version()
+            if backend.add(key, candidate, conf.GROUP_TIMEOUT):
+                version = candidate
+            else:  # another caller seeded it first
+                version = backend.get(key, candidate)
+                if type(version) is not int:
+                    version = candidate
+        versions.append(version)
+    return tuple(versions)
+
+
+def group_versions(names: Sequence[str], cache: str = "default") -> dict[str, int]:
+    """Current version of each group, in one round trip when all exist."""
+    backend = caches[cache]
+    found = backend.get_many([group_key(n) for n in names])
+    return dict(zip(names, seed(backend, names, found), strict=True))
+
+
+def bump(names: Iterable[str], cache: str = "default") -> None:
+    """Give each group a new version now (one ``set_many``)."""
+    data = {group_key(n): new_version() for n in names}
+    if data:
+        caches[cache].set_many(data, conf.GROUP_TIMEOUT)

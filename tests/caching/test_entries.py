@@ -1,0 +1,259 @@
+"""The versioned-entry core: what a hit, a cold miss and a 304 cost in Redis
+commands (read from Redis's own MONITOR), junk under an entry key, the lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import redis as redis_py
+from django.core.cache import caches
+from django.test import Client
+
+from caching import entries, locks, replay, stats
+from caching.decorators import cache_result
+from caching.keys import NAMESPACE, lock_key
+from caching.versions import group_versions
+from tests.caching import site
+from tests.support.services import RedisServer
+
+END = "perfsite-test-end-of-commands"
+
+
+@contextmanager
+def monitored(url: str) -> Iterator[list[tuple[str, ...]]]:
+    """Every command a client sends inside the block that touches a caching key."""
+    client = redis_py.Redis.from_url(url)
+    seen: list[tuple[str, ...]] = []
+    ready = threading.Event()
+
+    def listen() -> None:
+        with client.monitor() as monitor:
+            ready.set()
+            for event in monitor.listen():
+                words = tuple(event["command"].split())
+                if END in event["command"]:
+                    return
+                if event.get("client_type") == "lua":
+                    continue  # run by a script: counted as its EVAL
+                if any(f"{NAMESPACE}:" in word for word in words):
+                    seen.append(words)
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    ready.wait(5)
+    client.ping()  # MONITOR is on once this connection's first reply is back
+    try:
+        yield seen
+    finally:
+        client.echo(END)
+        thread.join(10)
+        client.close()
+
+
+def names(commands: list[tuple[str, ...]]) -> list[str]:
+    out = []
+    for words in commands:
+        name = words[0].upper()
+        if name == "SET" and "NX" in (w.upper() for w in words):
+            name = "SET NX"
+        out.append(name)
+    return out
+
+
+@pytest.fixture
+def quiet_stats(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stats, "_next_flush", float("inf"))
+
+
+@pytest.fixture
+def core_only(settings: Any) -> None:
+    """Redis commands of the core itself: no near cache in front of them."""
+    settings.CACHING_NEAR_CACHE = False
+
+
+def test_a_cold_miss_reads_once_and_writes_once_plus_the_lock(
+    failover: Any, redis: RedisServer, quiet_stats: None, core_only: None
+) -> None:
+    @cache_result(60, groups=["cold"])
+    def compute(x: int) -> int:
+        return x * 2
+
+    group_versions(compute.groups)  # the groups exist: only the entry is cold
+    with monitored(redis.url) as commands:
+        assert compute(21) == 42
+    assert names(commands) == ["MGET", "SET NX", "GET", "SET", "EVAL"]
+    assert commands[1][1].endswith(":lock") and commands[2][1].endswith(":done")
+    with monitored(redis.url) as commands:
+        assert compute(21) == 42
+    assert names(commands) == ["MGET"]
+
+
+def test_groups_nobody_read_before_are_seeded_once_with_add(
+    failover: Any, redis: RedisServer, quiet_stats: None
+) -> None:
+    @cache_result(60, groups=["fresh"])
+    def compute() -> int:
+        return 1
+
+    with monitored(redis.url) as commands:
+        compute()
+    # django-redis's add is SET NX with an expiry, one per missing group.
+    assert names(commands) == ["MGET", "SET NX", "SET NX", "SET NX", "GET"] + [
+        "SET",
+        "EVAL",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_304_costs_no_more_than_a_hit(
+    failover: Any, redis: RedisServer, settings: Any, quiet_stats: None, core_only: None
+) -> None:
+    settings.ROOT_URLCONF = "tests.caching.site"
+    site.renders.clear()
+    client = Client()
+    first = client.get("/t/host/9/")
+    with monitored(redis.url) as hit:
+        assert client.get("/t/host/9/").status_code == 200
+    with monitored(redis.url) as revalidation:
+        assert (
+            client.get("/t/host/9/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code
+            == 304
+        )
+    assert names(hit) == names(revalidation) == ["MGET"]
+    assert site.renders.count("host") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_near_cache_a_warm_hit_and_a_304_make_no_redis_call(
+    failover: Any,
+    redis: RedisServer,
+    settings: Any,
+    quiet_stats: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The namespace epoch is re-read once a second per process, not per request.
+    monkeypatch.setattr(replay, "EPOCH_REFRESH", float("inf"))
+    settings.ROOT_URLCONF = "tests.caching.site"
+    client = Client()
+    first = client.get("/t/host/9/")
+    # Redis echoes this process's own writes to its tracking connection: once
+    # they are in, the next read fills the near cache for good.
+    assert failover.near_sync()
+    client.get("/t/host/9/")
+    with monitored(redis.url) as commands:
+        assert client.get("/t/host/9/").status_code == 200
+        assert (
+            client.get("/t/host/9/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code
+            == 304
+        )
+    assert names(commands) == []
+
+
+@pytest.mark.parametrize(
+    "junk", [b"not a pickle", ("cr-entry-1", "no", "shape", 1), {"a": 1}, 7]
+)
+def test_junk_under_an_entry_key_is_a_miss(
+    failover: Any, redis: RedisServer, junk: Any
+) -> None:
+    calls: list[int] = []
+
+    @cache_result(60)
+    def compute() -> int:
+        calls.append(1)
+        return 5
+
+    key = compute.cache_key()
+    if isinstance(junk, bytes):  # raw bytes nobody pickled
+        raw = redis_py.Redis.from_url(redis.url)
+        raw.set(failover.make_key(key), junk)
+        raw.close()
+    else:
+        failover.set(key, junk, 60)
+    assert compute() == 5
+    assert compute() == 5
+    assert calls == [1]
+
+
+def test_the_lock_is_one_holders_and_only_its_token_frees_it(
+    failover: Any, redis: RedisServer
+) -> None:
+    key = "cr:test:lock"
+    first = locks.acquire(failover, key)
+    second = locks.acquire(failover, key)
+    assert first.token is not None and second.token is None
+    locks.release(failover, key, "someone else's token", stored=True)
+    assert locks.held(failover, key)
+    locks.release(failover, key, first.token, stored=True)
+    assert not locks.held(failover, key)
+    again = locks.acquire(failover, key)
+    assert again.token is not None and again.just_done  # the holder had stored
+    raw = redis_py.Redis.from_url(redis.url)
+    assert 0 < raw.pttl(failover.make_key(lock_key(key))) <= 30_000
+    raw.close()
+
+
+def test_the_lock_falls_back_to_the_cache_api(locmem: Any) -> None:
+    key = "cr:test:lock"
+    claim = locks.acquire(locmem, key)
+    assert claim.token is not None and locks.acquire(locmem, key).token is None
+    locks.release(locmem, key, "not mine", stored=False)
+    assert locks.held(locmem, key)
+    locks.release(locmem, key, claim.token, stored=True)
+    assert not locks.held(locmem, key)
+    assert locks.acquire(locmem, key).just_done
+
+
+def test_an_open_breaker_takes_the_lock_in_the_fallback(
+    failover: Any, redis: RedisServer
+) -> None:
+    redis.stop()
+    for _ in range(5):
+        failover.get("x")  # open the breaker
+    claim = locks.acquire(failover, "cr:test:down")
+    assert claim.token is not None
+    locks.release(failover, "cr:test:down", claim.token, stored=False)
+    assert not locks.held(failover, "cr:test:down")
+
+
+def test_lookup_of_versions_only(locmem: Any) -> None:
+    found = entries.lookup(caches["default"], None, ["g-only"])
+    assert found.status == entries.MISS and len(found.versions) == 1
+    assert entries.lookup(caches["default"], None, ["g-only"]) == found
+
+
+def test_row_groups_and_junk_group_versions(locmem: Any) -> None:
+    from caching.keys import group_key
+    from caching.versions import bump, row_group
+    from perfsite.models import Post
+
+    assert row_group(Post, 5) == "row:perfsite.post:i5"
+    assert row_group("perfsite.Post", "5") == "row:perfsite.post:s1:5"
+    locmem.set(group_key("junk-group"), "not a number")
+    (version,) = group_versions(["junk-group"]).values()
+    assert type(version) is int
+    assert group_versions(["junk-group"]) == {"junk-group": version}
+    bump([])  # nothing to bump: no write
+    bump(["junk-group"])
+    assert group_versions(["junk-group"]) != {"junk-group": version}
+
+
+def test_a_lock_taken_after_an_outage_probes_and_closes_the_breaker(
+    failover: Any, redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    breaker = failover.breaker
+    redis.stop()
+    for _ in range(5):
+        failover.get("x")  # open the breaker
+    assert breaker.state == "open"
+    redis.start()
+    now = breaker.clock() + breaker.cooldown + 1
+    monkeypatch.setattr(breaker, "clock", lambda: now)  # the cooldown is over
+    claim = locks.acquire(failover, "cr:test:probe")  # this call probes
+    assert claim.token is not None
+    assert breaker.state == "closed"
+    locks.release(failover, "cr:test:probe", claim.token, stored=False)
+    assert not locks.held(failover, "cr:test:probe")
