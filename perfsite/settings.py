@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "caching",
     "assets",
-    "profiling",
+    "perfsite_profiling",  # app label "profiling" (see its README section)
     "perfsite",
 ]
 
@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "caching.middleware.ResponseCacheMiddleware",
     # Below the static files (they are not measured), above compression (it
     # sees the bytes sent); see the README's profiling section.
-    "profiling.middleware.ProfilingMiddleware",
+    "perfsite_profiling.middleware.ProfilingMiddleware",
     "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

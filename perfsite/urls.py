@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from perfsite import api, views
-from profiling import api as profiling_api
+from perfsite_profiling import api as profiling_api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,6 @@ urlpatterns = [
         profiling_api.prometheus,
         name="api-performance-metrics",
     ),
-    path("profiling/", include("profiling.urls")),
+    path("profiling/", include("perfsite_profiling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,7 +4,8 @@ The article page shows one PNG so that the site serves at least one binary,
 already-compressed static file (WhiteNoise must not gzip it and must honour
 Range requests). It is drawn here with the standard library only: a soft
 vertical gradient, a grid, twelve bars with a lighter cap and a smooth falling
-trend line. No randomness and a fixed zlib level, so a re-run writes the same
+trend line. It is an illustration, not a chart of data: the bars are fixed
+shares of the plot height, and the page captions it as such. No randomness and a fixed zlib level, so a re-run writes the same
 bytes and the committed file never changes by accident.
 
 Usage: ``python3 scripts/make_images.py [output.png]``
@@ -41,7 +42,7 @@ LINE: Color = (20, 170, 150)
 
 PLOT_LEFT, PLOT_RIGHT = 60, 760
 PLOT_TOP, PLOT_BOTTOM = 40, 350
-# The 95th percentile per week, as a share of the plot height.
+# Bar heights as a share of the plot height (made up: an illustration).
 BARS: Sequence[float] = (
     0.92,
     0.88,

@@ -15,6 +15,24 @@ from tests.support.services import (
     redis_binary,
 )
 
+# Fixtures that start a private redis-server (directly or through another).
+REDIS_FIXTURES = frozenset({"redis_server", "redis", "failover", "sentinel_cluster"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs a Redis fixture, however indirectly, is marked
+    ``redis``, so ``-m "not redis"`` runs without a redis-server. A fixture
+    parametrized by fixture names (``request.getfixturevalue(param)``) counts
+    by its parameter. (Tests that start a server of their own carry the mark
+    in their module.)"""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            names.update(v for v in callspec.params.values() if isinstance(v, str))
+        if REDIS_FIXTURES & names:
+            item.add_marker(pytest.mark.redis)
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:

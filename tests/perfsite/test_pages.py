@@ -52,3 +52,23 @@ def test_post_admin_lists_posts(admin_client: Client) -> None:
     response = admin_client.get("/admin/perfsite/post/")
     assert response.status_code == 200
     assert "Admin sees me" in response.content.decode()
+
+
+def test_home_says_how_old_its_figures_may_be(client: Client) -> None:
+    import re
+
+    from perfsite import queries, views
+
+    html = client.get("/").content.decode()
+    note = re.search(r'id="stats-freshness">([^<]+)<', html)
+    assert note and "live" not in note.group(1)
+    (seconds,) = re.findall(r"at most (\d+) s old", note.group(1))
+    # A stored page (HOME_SECONDS) may hold stats cached that long before it.
+    assert int(seconds) == queries.site_stats.timeout + views.HOME_SECONDS
+
+
+def test_the_post_figure_is_captioned_as_an_illustration(client: Client) -> None:
+    post = make_post(make_user(username="ida"), title="Figure post")
+    html = client.get(f"/posts/{post.pk}/").content.decode()
+    caption = html[html.index("<figcaption>") : html.index("</figcaption>")]
+    assert caption.startswith("<figcaption>Illustration, not measured data")

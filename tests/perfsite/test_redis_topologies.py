@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from perfsite.env import redis_cache_config
 from tests.support.sentinel import SentinelCluster
-from tests.support.services import RedisServer, redis_binary
+from tests.support.services import RedisServer, command_calls, replica_of
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -30,21 +30,20 @@ def django_redis_cache(url: str) -> BaseCache:
 def test_replica_form_writes_to_primary_and_reads_from_replicas(
     redis: RedisServer,
 ) -> None:
-    replica = RedisServer(
-        redis_binary(), None, "--replicaof", "127.0.0.1", str(redis.port)
-    )
-    replica.start()
-    try:
+    with replica_of(redis) as replica:
         cache = django_redis_cache(f"{redis.url},{replica.url}")
         cache.set("greeting", "hello", 60)
+        # The write went to the primary (a replica refuses writes).
+        primary = import_string("redis.Redis").from_url(redis.url)
+        assert primary.get(":1:greeting") is not None
+        primary.close()
         SentinelCluster.wait(lambda: cache.get("greeting") == "hello", "replication")
-        # The write went to the primary; the replica refuses writes.
-        assert (
-            import_string("redis.Redis").from_url(redis.url).get(":1:greeting")
-            is not None
-        )
-    finally:
-        replica.stop()
+        before = (command_calls(redis.url, "get"), command_calls(replica.url, "get"))
+        for _ in range(5):
+            assert cache.get("greeting") == "hello"
+        after = (command_calls(redis.url, "get"), command_calls(replica.url, "get"))
+        # Every read was answered by the replica, none by the primary.
+        assert (after[0] - before[0], after[1] - before[1]) == (0, 5)
 
 
 def test_sentinel_form_follows_a_failover(sentinel_cluster: SentinelCluster) -> None:

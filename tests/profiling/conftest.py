@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.backends.signals import connection_created
 from django.test import Client
 
-from profiling import middleware, recorder
-from profiling.store import aggregator
+from perfsite_profiling import profiles, recorder, sampling
+from perfsite_profiling.store import aggregator
 from tests.profiling import site
 
 
@@ -19,9 +19,11 @@ def _fresh(settings: Any) -> Iterator[None]:
     """Each test: the test URLconf, nothing pending, no profile budget used."""
     settings.ROOT_URLCONF = "tests.profiling.site"
     aggregator.reset()
-    middleware._budget.clear()
+    sampling.reset()
+    profiles.reset()
     yield
     aggregator.reset()
+    profiles.reset()
 
 
 @pytest.fixture

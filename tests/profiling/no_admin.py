@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-urlpatterns = [path("profiling/", include("profiling.urls"))]
+urlpatterns = [path("profiling/", include("perfsite_profiling.urls"))]

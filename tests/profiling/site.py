@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 
 from django.core.cache import cache
 from django.db import connection
@@ -32,6 +33,19 @@ clock = FakeClock()
 def work(request: HttpRequest, ms: int) -> HttpResponse:
     """Takes ``ms`` milliseconds of (fake) time."""
     clock.advance(ms)
+    return HttpResponse("ok")
+
+
+def spin(request: HttpRequest, samples: int) -> HttpResponse:
+    """Runs Python until the sampler has taken ``samples`` samples (or 30 s)."""
+    from perfsite_profiling.sampler import sampler
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        session = sampler._session
+        if session is None or session.samples >= samples:
+            break
+        sum(range(100))
     return HttpResponse("ok")
 
 
@@ -85,6 +99,7 @@ def slow(request: HttpRequest, ms: int) -> HttpResponse:
 
 urlpatterns = [
     path("t/work/<int:ms>/", work),
+    path("t/spin/<int:samples>/", spin),
     path("t/body/<int:size>/", body),
     path("t/encoded/<int:size>/", pre_encoded),
     path("t/cached/", cached),

@@ -104,7 +104,10 @@ def compressor(get_response: Any) -> Any:
 def test_assets_original_size_is_read_when_present(
     client: Client, staff_client: Client, settings: Any
 ) -> None:
-    below = settings.MIDDLEWARE.index("profiling.middleware.ProfilingMiddleware") + 1
+    below = (
+        settings.MIDDLEWARE.index("perfsite_profiling.middleware.ProfilingMiddleware")
+        + 1
+    )
     settings.MIDDLEWARE = [
         *settings.MIDDLEWARE[:below],
         "tests.profiling.test_api.compressor",

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 
-from profiling import recorder
-from profiling.cache import install, instrument
+from perfsite_profiling import recorder
+from perfsite_profiling.cache import install, instrument
 from tests.support.services import RedisServer
 
 

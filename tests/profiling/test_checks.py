@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from profiling.checks import check_deploy, check_settings
+from perfsite_profiling.checks import check_deploy, check_settings
 
 
 def ids(messages: list[Any]) -> list[str]:
@@ -25,12 +25,21 @@ def test_sample_rate_range(settings: Any, rate: Any) -> None:
     assert check_deploy() == []
 
 
+@pytest.mark.parametrize("engine", ["pyinstrument", "", "Sampling"])
+def test_engine_choices(settings: Any, engine: str) -> None:
+    settings.PROFILING_ENGINE = engine
+    (message,) = check_settings()
+    assert message.id == "profiling.E007"
+    assert "PROFILING_ENGINE" in message.msg
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
         ("PROFILING_SAMPLE_BUDGET", 0),
         ("PROFILING_WINDOW", "x"),
         ("PROFILING_SLOW_QUERY_MS", -1),
+        ("PROFILING_SAMPLING_INTERVAL", 0),
         ("PROFILING_N_PLUS_ONE_MIN_MS", -1),
         ("PROFILING_N_PLUS_ONE_MIN_MS", "x"),
     ],
@@ -79,7 +88,7 @@ def test_checks_are_registered(settings: Any) -> None:
         call_command("check")
 
 
-PROFILING = "profiling.middleware.ProfilingMiddleware"
+PROFILING = "perfsite_profiling.middleware.ProfilingMiddleware"
 STATIC = "assets.middleware.StaticFilesMiddleware"
 COMPRESSION = "assets.compression.CompressionMiddleware"
 
@@ -96,7 +105,7 @@ COMPRESSION = "assets.compression.CompressionMiddleware"
 def test_middleware_order(
     settings: Any, middleware: list[str], expected: list[str]
 ) -> None:
-    from profiling.checks import check_middleware
+    from perfsite_profiling.checks import check_middleware
 
     settings.MIDDLEWARE = middleware
     assert ids(check_middleware()) == expected

@@ -8,10 +8,10 @@ import pytest
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
-from profiling import middleware, sql, store
-from profiling.checks import check_deploy
-from profiling.models import MetricBatch, Profile
-from profiling.store import aggregator
+from perfsite_profiling import middleware, sql, store
+from perfsite_profiling.checks import check_deploy
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.store import aggregator
 from tests.profiling.test_middleware import run_async
 
 pytestmark = pytest.mark.django_db

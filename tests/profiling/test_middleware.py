@@ -17,11 +17,12 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 
-from profiling import middleware as middleware_module
-from profiling import profiler, recorder
-from profiling.middleware import ProfilingMiddleware, within_budget
-from profiling.models import MetricBatch, Profile
-from profiling.store import aggregator
+from perfsite_profiling import middleware as middleware_module
+from perfsite_profiling import profiler, profiles, recorder
+from perfsite_profiling.middleware import ProfilingMiddleware
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.sampling import within_budget
+from perfsite_profiling.store import aggregator
 from tests.profiling.site import FakeClock
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +79,9 @@ def test_profiles_are_off_unless_enabled(staff_client: Client, settings: Any) ->
     assert not Profile.objects.exists()
 
 
-def test_staff_can_ask_for_a_profile(staff_client: Client, settings: Any) -> None:
+def test_staff_can_ask_for_a_cprofile(staff_client: Client, settings: Any) -> None:
     settings.PROFILING_ENABLED = True
+    settings.PROFILING_ENGINE = "cprofile"
     settings.PROFILING_SAMPLE_RATE = 0.0
     assert staff_client.get("/t/queries/3/?profile=1").status_code == 200
     profile = Profile.objects.get()
@@ -92,6 +94,31 @@ def test_staff_can_ask_for_a_profile(staff_client: Client, settings: Any) -> Non
     assert {q["sql"]: q["count"] for q in profile.sql}["SELECT ?"] == 3
     stats = marshal.loads(bytes(profile.prof))
     assert any(key[2] == "queries" for key in stats)
+    assert (profile.engine, profile.stacks) == ("cprofile", None)
+
+
+def test_the_default_engine_samples_the_request_stack(
+    staff_client: Client, settings: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 0.0
+    assert staff_client.get("/t/spin/3/?profile=1").status_code == 200
+    profile = Profile.objects.get()
+    assert profile.engine == "sampling"
+    frames = [name for name, _file, _line in profile.stacks["frames"]]
+    assert "spin" in frames
+    own = str(Path(middleware_module.__file__).parent) + "/"
+    assert not any(own in file for _n, file, _l in profile.stacks["frames"])
+    spin = frames.index("spin")
+    assert any(path[-1] == spin for path, _ms, _n in profile.stacks["stacks"])
+    assert profile.stacks["samples"] >= 3
+    assert (profile.functions, bytes(profile.prof)) == ([], b"")  # derived on read
+    page = staff_client.get(f"/profiling/profiles/{profile.pk}/").content.decode()
+    assert "<code>spin (" in page
+    download = staff_client.get(f"/profiling/profiles/{profile.pk}.prof")
+    stats = marshal.loads(download.content)
+    (key,) = [k for k in stats if k[2] == "spin"]
+    assert stats[key][0] >= 3  # sampled in at least three samples
 
 
 def test_others_cannot_trigger_a_profile(
@@ -112,11 +139,14 @@ def test_samples_stay_within_the_budget_and_bounds(
     settings.PROFILING_SAMPLE_BUDGET = 3
     settings.PROFILING_MAX_PROFILES_PER_ENDPOINT = 2
     for _ in range(5):
-        client.get("/t/work/1/")
+        client.get("/t/spin/1/")
+    assert not Profile.objects.exists()  # sampled profiles wait for a flush
+    assert profiles.pending() == 3
+    assert profiles.flush() == 3
     assert Profile.objects.count() == 2  # three taken, the oldest deleted
     assert {p.reason for p in Profile.objects.all()} == {"sample"}
     clock.advance(3600 * 1000)  # an hour later the budget is back
-    assert within_budget("GET /t/work/<int:ms>/", clock())
+    assert within_budget("GET /t/spin/<int:samples>/", clock())
 
 
 def test_a_busy_profiler_means_skip_and_count(client: Client, settings: Any) -> None:
@@ -138,6 +168,7 @@ def test_another_profiling_tool_never_reaches_the_user(
 ) -> None:
     settings.PROFILING_ENABLED = True
     settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_ENGINE = "cprofile"
 
     def refuse(self: Any) -> None:
         raise ValueError("Another profiling tool is already active")
@@ -240,22 +271,70 @@ def test_the_middleware_runs_in_async_mode() -> None:
     assert asyncio.iscoroutinefunction(middleware)
 
 
+@pytest.mark.parametrize("engine", ["cprofile", "sampling"])
 def test_a_real_foreign_profiler_never_breaks_a_request(
-    client: Client, settings: Any
+    client: Client, settings: Any, engine: str
 ) -> None:
-    """On 3.12+ the second cProfile raises ValueError; it must be a skip."""
+    """On 3.12+ a second cProfile raises ValueError: a skip, never an error.
+    The sampling engine hooks nothing, so it profiles beside it."""
     settings.PROFILING_ENABLED = True
     settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_ENGINE = engine
     other = cProfile.Profile()
     other.enable()
     try:
-        response = client.get("/t/work/1/")
+        response = client.get("/t/spin/1/")
     finally:
         other.disable()
     assert response.status_code == 200
     aggregator.flush()
+    profiles.flush()
     row = MetricBatch.objects.get()
-    if sys.version_info >= (3, 12):
+    if engine == "cprofile" and sys.version_info >= (3, 12):
         assert (row.profiles, row.profiles_skipped) == (0, 1)
-    else:  # 3.11 lets a second profiler replace the first in the same thread
+    else:  # 3.11 lets a second cProfile replace the first in the same thread
         assert (row.profiles, row.profiles_skipped) == (1, 0)
+        assert Profile.objects.get().engine == engine
+
+
+def test_a_sampled_profile_is_written_with_the_next_flush(
+    client: Client, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_FLUSH_REQUESTS = 2
+    with django_assert_num_queries(0):
+        client.get("/t/spin/1/")
+    assert profiles.pending() == 1
+    client.get("/t/spin/1/")  # the flush writes metrics and both profiles
+    assert profiles.pending() == 0
+    assert Profile.objects.count() == 2
+    assert MetricBatch.objects.get().profiles == 2
+
+
+def test_the_queue_of_profiles_is_bounded(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    monkeypatch.setattr(profiles, "MAX_PENDING", 2)
+    for _ in range(4):
+        assert client.get("/t/spin/1/").status_code == 200
+    assert profiles.pending() == 2
+
+
+def test_a_sample_that_caught_nothing_is_not_stored(
+    client: Client, staff_client: Client, settings: Any
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    settings.PROFILING_SAMPLING_INTERVAL = 60_000  # no tick during the request
+    client.get("/t/work/1/")
+    assert profiles.pending() == 0
+    staff_client.get("/t/work/1/?profile=1")  # asked for: kept, even empty
+    profile = Profile.objects.get()
+    assert (profile.reason, profile.stacks["stacks"], profile.functions) == (
+        "staff",
+        [],
+        [],
+    )

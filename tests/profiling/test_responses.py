@@ -7,8 +7,8 @@ import gzip
 import brotli
 from django.http import HttpResponse, StreamingHttpResponse
 
-from profiling.recorder import Recorder
-from profiling.responses import body_sizes, server_timing
+from perfsite_profiling.recorder import Recorder
+from perfsite_profiling.responses import body_sizes, server_timing
 
 
 def encoded(body: bytes, encoding: str) -> HttpResponse:

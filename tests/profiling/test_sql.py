@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from profiling import recorder
-from profiling.models import MetricBatch
-from profiling.sql import execute_wrapper, fingerprint, install
-from profiling.store import aggregator
+from perfsite_profiling import recorder
+from perfsite_profiling.models import MetricBatch
+from perfsite_profiling.sql import execute_wrapper, fingerprint, install
+from perfsite_profiling.store import aggregator
 from tests.perfsite.factories import make_post, make_user
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from profiling import store
-from profiling.models import MetricBatch, Profile
-from profiling.store import aggregator, delete_expired, percentile
+from perfsite_profiling import store
+from perfsite_profiling.models import MetricBatch, Profile
+from perfsite_profiling.store import aggregator, delete_expired, percentile
 
 pytestmark = pytest.mark.django_db
 

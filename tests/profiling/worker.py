@@ -23,7 +23,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from profiling.store import aggregator
+    from perfsite_profiling.store import aggregator
 
     setup_test_environment()
     settings.ROOT_URLCONF = "tests.profiling.site"

@@ -6,6 +6,7 @@ A missing component skips its tests with the reason, unless
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -163,3 +165,37 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def command_calls(url: str, *commands: str) -> int:
+    """How many times the server at ``url`` ran these commands (INFO commandstats)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        figures = client.info("commandstats")
+    finally:
+        client.close()
+    return sum(int(figures.get(f"cmdstat_{c}", {}).get("calls", 0)) for c in commands)
+
+
+@contextlib.contextmanager
+def replica_of(primary: RedisServer, timeout: float = 30.0) -> Iterator[RedisServer]:
+    """A private read-only replica of ``primary``, in sync when yielded."""
+    import redis
+
+    replica = RedisServer(
+        primary.binary, None, "--replicaof", "127.0.0.1", str(primary.port)
+    )
+    replica.start()
+    try:
+        client = redis.Redis.from_url(replica.url)
+        deadline = time.monotonic() + timeout
+        while client.info("replication").get("master_link_status") != "up":
+            if time.monotonic() > deadline:
+                raise TimeoutError("the replica did not sync with its primary")
+            time.sleep(0.05)
+        client.close()
+        yield replica
+    finally:
+        replica.stop()
