@@ -238,6 +238,9 @@ class ResponseCacheMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return self.get_response(request)
+        # Django sets the same again when the request goes down; a stored
+        # response answered here is then still named by its route (metrics).
+        request.resolver_match = match
         policy = policy_of(match.func)
         if policy is not None and policy.per_user:
             policy = None  # needs request.user: see process_view

@@ -53,10 +53,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "assets.middleware.StaticFilesMiddleware",
-    "caching.middleware.ResponseCacheMiddleware",
-    # Below the static files (they are not measured), above compression (it
-    # sees the bytes sent); see the README's profiling section.
+    # Below the static files (they are not measured), above the response cache
+    # (its hits are requests too) and compression (it sees the bytes sent);
+    # see the README's profiling section.
     "perfsite_profiling.middleware.ProfilingMiddleware",
+    "caching.middleware.ResponseCacheMiddleware",
     "assets.compression.CompressionMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

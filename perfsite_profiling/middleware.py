@@ -24,7 +24,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import empty
 
-from perfsite_profiling import profiler, profiles, recorder
+from perfsite_profiling import flusher, profiler, profiles, recorder
 from perfsite_profiling.access import is_staff
 from perfsite_profiling.conf import conf
 from perfsite_profiling.recorder import Recorder
@@ -230,6 +230,7 @@ class ProfilingMiddleware:
                 if e["slow"] or e["n_plus_one"]
             ]
             rec.flush_due = aggregator.add(rec.endpoint, counters, kept)
+            flusher.ensure_started()
         payload = rec.profile_payload
         if payload is None:
             return rec.flush_due

@@ -105,6 +105,13 @@ class Aggregator:
                 or time.monotonic() - self._last_flush >= conf.FLUSH_INTERVAL
             )
 
+    def due(self) -> bool:
+        """Whether something waits and the flush interval has passed."""
+        with self._lock:
+            return bool(self._pending) and (
+                time.monotonic() - self._last_flush >= conf.FLUSH_INTERVAL
+            )
+
     @property
     def process(self) -> str:
         """Read at use: a server that forks after import (gunicorn --preload)
