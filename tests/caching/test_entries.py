@@ -4,6 +4,7 @@ commands (read from Redis's own MONITOR), junk under an entry key, the lock."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -141,8 +142,12 @@ def test_with_the_near_cache_a_warm_hit_and_a_304_make_no_redis_call(
     client = Client()
     first = client.get("/t/host/9/")
     # Redis echoes this process's own writes to its tracking connection: once
-    # they are in, the next read fills the near cache for good.
-    assert failover.near_sync()
+    # they are in (and the connection is up), the next read fills the near
+    # cache for good.
+    deadline = time.monotonic() + 10
+    while not failover.near_sync():
+        assert time.monotonic() < deadline, "the tracking connection never came up"
+        time.sleep(0.01)
     client.get("/t/host/9/")
     with monitored(redis.url) as commands:
         assert client.get("/t/host/9/").status_code == 200

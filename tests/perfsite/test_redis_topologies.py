@@ -49,7 +49,8 @@ def test_replica_form_writes_to_primary_and_reads_from_replicas(
 def test_sentinel_form_follows_a_failover(sentinel_cluster: SentinelCluster) -> None:
     cache = django_redis_cache(sentinel_cluster.url)
     cache.set("k", "before", 60)
-    assert cache.get("k") == "before"
+    # Reads go to the replica: replication is asynchronous.
+    SentinelCluster.wait(lambda: cache.get("k") == "before", "replication")
     old_primary = sentinel_cluster.primary.port
 
     sentinel_cluster.primary.stop()
