@@ -29,7 +29,7 @@ from perfsite_profiling.access import is_staff
 from perfsite_profiling.conf import conf
 from perfsite_profiling.recorder import Recorder
 from perfsite_profiling.responses import body_sizes, server_timing
-from perfsite_profiling.sampling import endpoint_of, within_budget
+from perfsite_profiling.sampling import endpoint_of, speculative, within_budget
 from perfsite_profiling.store import aggregator
 
 logger = logging.getLogger(__name__)
@@ -131,8 +131,10 @@ class ProfilingMiddleware:
             return
         if asked and rec.staff:
             reason = "staff"
-        elif random.random() < conf.SAMPLE_RATE and within_budget(
-            rec.endpoint, recorder.clock()
+        elif (
+            random.random() < conf.SAMPLE_RATE
+            and not speculative(request)
+            and within_budget(rec.endpoint, recorder.clock())
         ):
             reason = "sample"
         else:

@@ -34,6 +34,16 @@ def endpoint_of(request: HttpRequest) -> str:
     return f"{method} {route}"
 
 
+def speculative(request: HttpRequest) -> bool:
+    """A browser's prefetch or prerender (``Sec-Purpose``), not a visit.
+
+    Such a request is never sampled: the visitor may never see the page, and
+    a prefetch must not take an endpoint's sampling budget.
+    """
+    purpose = request.headers.get("Sec-Purpose") or request.headers.get("Purpose", "")
+    return purpose.strip().lower().startswith("prefetch")
+
+
 def _make_room(now_ns: int) -> None:
     for name in [n for n, (start, _) in _budget.items() if now_ns - start >= HOUR_NS]:
         del _budget[name]

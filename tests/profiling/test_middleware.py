@@ -312,6 +312,21 @@ def test_a_sampled_profile_is_written_with_the_next_flush(
     assert MetricBatch.objects.get().profiles == 2
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_SEC_PURPOSE": "prefetch;prerender"}],
+)
+def test_a_speculative_prefetch_is_never_sampled(
+    client: Client, settings: Any, headers: dict[str, str]
+) -> None:
+    settings.PROFILING_ENABLED = True
+    settings.PROFILING_SAMPLE_RATE = 1.0
+    assert client.get("/t/spin/1/", **headers).status_code == 200
+    assert profiles.pending() == 0
+    client.get("/t/spin/1/")  # the same request, a visit: sampled
+    assert profiles.pending() == 1
+
+
 def test_the_queue_of_profiles_is_bounded(
     client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
