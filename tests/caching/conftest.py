@@ -10,7 +10,8 @@ from django.core.cache.backends import locmem as locmem_backend
 from django.test import override_settings
 
 from caching import entries, near_redis, replay, stats
-from tests.support.services import RedisServer
+from caching.breaker import State
+from tests.support.services import RedisServer, free_port
 
 
 def failover_settings(url: str, **options: Any) -> dict[str, Any]:
@@ -49,6 +50,27 @@ def locmem() -> Iterator[Any]:
     caches["default"].clear()
     yield caches["default"]
     caches["default"].clear()
+
+
+def open_breaker(cache: Any) -> None:
+    """Fail enough calls on a stopped Redis to open the cache's breaker."""
+    for _ in range(cache.breaker.threshold):
+        cache.get("probe")
+    assert cache.breaker.state is State.OPEN
+
+
+def refuse_writes(raw: Any, how: str) -> None:
+    """A real Redis that still serves reads but refuses writes: OOM or READONLY."""
+    if how == "OOM":
+        raw.config_set("maxmemory-policy", "noeviction")
+        raw.config_set("maxmemory", 1)  # bytes: every write that allocates fails
+    else:  # a primary demoted to a replica (of a server that is gone)
+        raw.replicaof("127.0.0.1", free_port())
+
+
+def accept_writes(raw: Any) -> None:
+    raw.config_set("maxmemory", 0)
+    raw.replicaof("NO", "ONE")
 
 
 class FakeClock:

@@ -12,15 +12,15 @@ from django.core.cache import CacheKeyWarning, caches
 from django.test import override_settings
 
 from caching.breaker import State
-from tests.caching.conftest import FakeClock, failover_settings, forget_state, run_async
+from tests.caching.conftest import (
+    FakeClock,
+    failover_settings,
+    forget_state,
+    open_breaker,
+    run_async,
+)
 from tests.support.hung import HungServer
 from tests.support.services import RedisServer, command_calls, replica_of
-
-
-def open_breaker(cache: Any) -> None:
-    for _ in range(cache.breaker.threshold):
-        cache.get("probe")
-    assert cache.breaker.state is State.OPEN
 
 
 @pytest.fixture(params=["redis up", "breaker open"])

@@ -9,8 +9,8 @@ import pytest
 import redis as redis_py
 
 from caching.breaker import State
-from tests.caching.conftest import FakeClock
-from tests.support.services import RedisServer, free_port
+from tests.caching.conftest import FakeClock, accept_writes, refuse_writes
+from tests.support.services import RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -19,22 +19,8 @@ pytestmark = pytest.mark.redis
 def raw(redis: RedisServer) -> Iterator[redis_py.Redis]:
     client = redis_py.Redis.from_url(redis.url)
     yield client
-    client.config_set("maxmemory", 0)
-    client.replicaof("NO", "ONE")
+    accept_writes(client)
     client.close()
-
-
-def refuse_writes(raw: redis_py.Redis, how: str) -> None:
-    if how == "OOM":
-        raw.config_set("maxmemory-policy", "noeviction")
-        raw.config_set("maxmemory", 1)  # bytes: every write that allocates fails
-    else:  # a primary demoted to a replica (of a server that is gone)
-        raw.replicaof("127.0.0.1", free_port())
-
-
-def accept_writes(raw: redis_py.Redis) -> None:
-    raw.config_set("maxmemory", 0)
-    raw.replicaof("NO", "ONE")
 
 
 @pytest.mark.parametrize("how", ["OOM", "READONLY"])

@@ -41,8 +41,14 @@ from caching.breaker import State
 from caching.conf import conf
 from caching.decorators import cache_result
 from caching.invalidation import invalidate_group
-from tests.caching.conftest import FakeClock, failover_settings, forget_state
-from tests.support.services import RedisServer, free_port
+from tests.caching.conftest import (
+    FakeClock,
+    accept_writes,
+    failover_settings,
+    forget_state,
+    refuse_writes,
+)
+from tests.support.services import RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -104,11 +110,8 @@ class FailoverMachine(RuleBasedStateMachine):
             self.redis.stop()
         elif fault == "hung":
             self.redis.pause()
-        elif fault == "oom":
-            self.raw.config_set("maxmemory-policy", "noeviction")
-            self.raw.config_set("maxmemory", 1)
         else:
-            self.raw.replicaof("127.0.0.1", free_port())
+            refuse_writes(self.raw, "OOM" if fault == "oom" else "READONLY")
 
     @precondition(lambda self: self.fault is not None)
     @rule(first=st.sampled_from(FIRST_CALLS))
@@ -125,8 +128,7 @@ class FailoverMachine(RuleBasedStateMachine):
         elif fault == "hung":
             self.redis.resume()
         else:
-            self.raw.config_set("maxmemory", 0)
-            self.raw.replicaof("NO", "ONE")
+            accept_writes(self.raw)
         self.clock.now += conf.BREAKER_COOLDOWN_MAX + 0.1
         epoch = self.cache.health()["epoch"]
         if first == "flush":
@@ -276,8 +278,7 @@ class FailoverMachine(RuleBasedStateMachine):
         if self.fault == "hung":
             self.redis.resume()
         self.redis.start()
-        self.raw.config_set("maxmemory", 0)
-        self.raw.replicaof("NO", "ONE")
+        accept_writes(self.raw)
         self.raw.close()
         self.settings.disable()
         forget_state()

@@ -18,7 +18,7 @@ import redis as redis_py
 from caching import report, stats
 from caching.breaker import CircuitBreaker, Decision, State
 from caching.decorators import cache_result
-from tests.caching.conftest import FakeClock
+from tests.caching.conftest import FakeClock, open_breaker
 from tests.support.services import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -55,9 +55,7 @@ def outage(cache: Any, redis: RedisServer) -> FakeClock:
     clock = FakeClock()
     cache.breaker.clock = clock
     redis.stop()
-    for _ in range(cache.breaker.threshold):
-        cache.get("probe")
-    assert cache.breaker.state is State.OPEN
+    open_breaker(cache)
     cache.delete("k")
     assert cache.health()["missed"] == 1
     redis.start()
