@@ -3,7 +3,8 @@
 A call only bumps a number in a dict. At most every
 ``CACHING_STATS_FLUSH_INTERVAL`` seconds a process adds its counts to Redis
 hashes in one pipeline, so the figures add up across worker processes without
-a network write per call. Without Redis the counts stay in the process.
+a network write per call. Without Redis the counts stay in the process, and
+go out with its first flush once Redis is back.
 
 Counts are not left behind: a daemon thread flushes what an idle process
 holds once the interval has passed, and the process flushes at exit (a
@@ -97,6 +98,11 @@ def flush() -> None:
         return
     target = _redis()
     if target is not None:
+        # Back on Redis: what was kept during an outage goes out with this batch.
+        with _lock:
+            for name, counters in _kept.items():
+                _add(batch.setdefault(name, dict.fromkeys(FIELDS, 0.0)), counters)
+            _kept.clear()
         client, prefix = target
         from caching.errors import REDIS_ERRORS
 
@@ -116,9 +122,12 @@ def flush() -> None:
             pass  # keep the counts in this process rather than lose them
     with _lock:
         for name, counters in batch.items():
-            kept = _kept.setdefault(name, dict.fromkeys(FIELDS, 0.0))
-            for field, amount in counters.items():
-                kept[field] += amount
+            _add(_kept.setdefault(name, dict.fromkeys(FIELDS, 0.0)), counters)
+
+
+def _add(into: dict[str, float], counters: dict[str, float]) -> None:
+    for field, amount in counters.items():
+        into[field] = into.get(field, 0.0) + float(amount)
 
 
 def snapshot() -> dict[str, dict[str, float]]:
@@ -127,9 +136,7 @@ def snapshot() -> dict[str, dict[str, float]]:
     totals: dict[str, dict[str, float]] = {}
 
     def add(name: str, counters: dict[str, float]) -> None:
-        row = totals.setdefault(name, dict.fromkeys(FIELDS, 0.0))
-        for field in FIELDS:
-            row[field] += float(counters.get(field, 0))
+        _add(totals.setdefault(name, dict.fromkeys(FIELDS, 0.0)), counters)
 
     with _lock:
         for name, counters in _kept.items():
