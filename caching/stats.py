@@ -28,8 +28,10 @@ from caching.keys import STATS_NAMES_KEY, stats_key
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
 STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out
+SNAPSHOT_WAIT = 5.0  # seconds a snapshot waits for a flush under way on another thread
 
 _lock = threading.Lock()
+_flushing = threading.Lock()
 _pending: dict[str, dict[str, float]] = {}
 _kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
 _next_flush = 0.0  # clock() value; the first record() flushes and sets it
@@ -68,8 +70,9 @@ def _flush_when_idle() -> None:
 
 
 def _forked() -> None:
-    global _flusher_started, _lock
-    _lock = threading.Lock()  # another thread may have held it at the fork
+    global _flusher_started, _lock, _flushing
+    _lock = threading.Lock()  # another thread may have held them at the fork
+    _flushing = threading.Lock()
     _flusher_started = False  # threads do not survive a fork
     _pending.clear()  # the parent's counts are the parent's to flush
     _kept.clear()
@@ -86,7 +89,26 @@ def _hash_key(prefix: str, name: str) -> str:
     return f"{prefix}:{stats_key(name)}"
 
 
-def flush() -> None:
+def flush(wait: float | None = None) -> None:
+    """Add this process's counts to Redis (or keep them, without Redis).
+
+    One flush at a time. By default a flush already under way makes this a
+    no-op (its counts stay pending for the next), so a request never waits on
+    another thread's network write; ``wait`` seconds (at exit) waits for it
+    instead, so the process does not end with a batch in flight.
+    """
+    acquired = (
+        _flushing.acquire(timeout=wait) if wait else _flushing.acquire(blocking=False)
+    )
+    if not acquired:
+        return
+    try:
+        _flush()
+    finally:
+        _flushing.release()
+
+
+def _flush() -> None:
     global _next_flush
     # Read here, not per record(): settings access costs more than a count.
     interval = conf.STATS_FLUSH_INTERVAL
@@ -94,8 +116,8 @@ def flush() -> None:
         batch = {name: dict(c) for name, c in _pending.items()}
         _pending.clear()
         _next_flush = clock() + interval
-    if not batch:
-        return
+        if not batch and not _kept:
+            return
     target = _redis()
     if target is not None:
         # Back on Redis: what was kept during an outage goes out with this batch.
@@ -132,7 +154,7 @@ def _add(into: dict[str, float], counters: dict[str, float]) -> None:
 
 def snapshot() -> dict[str, dict[str, float]]:
     """Figures per function: every process's flushed counts plus this one's."""
-    flush()
+    flush(wait=SNAPSHOT_WAIT)
     totals: dict[str, dict[str, float]] = {}
 
     def add(name: str, counters: dict[str, float]) -> None:
@@ -169,4 +191,4 @@ def reset() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-atexit.register(flush)
+atexit.register(lambda: flush(wait=conf.EXIT_WAIT))
