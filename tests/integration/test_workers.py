@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import re
-import urllib.parse
-import urllib.request
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Site
+from tests.integration.conftest import AdminBrowser, Site, stats_row
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 REQUESTS_PER_CHECK = 15  # several per worker: gunicorn spreads them over all 3
-
-
-class AdminBrowser:
-    """Logs into the Django admin and submits forms, CSRF included."""
-
-    def __init__(self, site: Site, username: str, password: str) -> None:
-        self.site = site
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        self.submit(
-            "/admin/login/?next=/admin/", {"username": username, "password": password}
-        )
-
-    def open(self, path: str, data: dict[str, Any] | None = None) -> str:
-        body = (
-            urllib.parse.urlencode(data, doseq=True).encode()
-            if data is not None
-            else None
-        )
-        request = urllib.request.Request(
-            self.site.url + path, data=body, headers={"Referer": self.site.url}
-        )
-        with self.opener.open(request, timeout=30) as response:
-            text: str = response.read().decode()
-            return text
-
-    def submit(self, path: str, fields: dict[str, Any]) -> str:
-        form = self.open(path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
-        assert token, form[:500]
-        return self.open(path, {**fields, "csrfmiddlewaretoken": token.group(1)})
 
 
 def top_post(site: Site) -> dict[str, Any]:
@@ -137,12 +101,7 @@ def test_a_stopping_worker_flushes_its_statistics(
         site = Site(url, site_setup)
         for _ in range(40):
             assert site.get("/api/posts/popular?limit=3")[0] == 200
-    names = {n.decode() for n in raw.smembers("perfsite:caching:stats:names")}
-    (view,) = [n for n in names if n.endswith("api.popular")]
-    row = {
-        k.decode(): float(v)
-        for k, v in raw.hgetall(f"perfsite:caching:stats:{view}").items()
-    }
+    row = stats_row(raw, "api.popular")
     raw.close()
     assert row["hits"] + row["misses"] == 40
     # The profiling metrics of the same requests, edge-cache hits included.
