@@ -28,7 +28,16 @@ WATCH_SHIFTS = """
 window.__shifts = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    if (!e.hadRecentInput) window.__shifts.push(e.value);
+    if (e.hadRecentInput) continue;
+    const moved = (e.sources || []).map((source) => {
+      const node = source.node;
+      const name = node && node.nodeType === 1
+        ? node.tagName.toLowerCase() + (node.className ? "." + node.className : "")
+        : String(node && node.nodeName);
+      const from = source.previousRect, to = source.currentRect;
+      return `${name} ${from.x},${from.y} ${from.width}x${from.height} -> ${to.x},${to.y} ${to.width}x${to.height}`;
+    });
+    window.__shifts.push({value: e.value, at: Math.round(e.startTime), moved});
   }
 }).observe({type: "layout-shift", buffered: true});
 """
@@ -69,9 +78,9 @@ def declared_site(declared: Path) -> Iterator[Site]:
     yield from _site(declared)
 
 
-def cls(browser: Any, url: str, width: int, height: int) -> float:
-    """The page's cumulative layout shift on a slow network, until the deferred
-    stylesheet applied and the lazy scripts ran."""
+def shifts(browser: Any, url: str, width: int, height: int) -> list[dict[str, Any]]:
+    """Every layout shift of the page on a slow network (its value, time and
+    what moved), until the deferred stylesheet applied and the lazy scripts ran."""
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_init_script(WATCH_CSP + WATCH_SHIFTS)
     page = context.new_page()
@@ -84,10 +93,15 @@ def cls(browser: Any, url: str, width: int, height: int) -> float:
     # the header (the theme toggle), which must not shift anything either.
     wait_until(page, "() => window.perfsiteEnhanced === true", timeout=30)
     page.wait_for_timeout(300)
-    shifts: list[float] = page.evaluate("window.__shifts")
+    seen: list[dict[str, Any]] = page.evaluate("window.__shifts")
     assert_clean(page, [])
     context.close()
-    return round(sum(shifts), 4)
+    return seen
+
+
+def cls(seen: list[dict[str, Any]]) -> float:
+    """The cumulative layout shift of these shifts."""
+    return round(sum(shift["value"] for shift in seen), 4)
 
 
 def pages(site: Site) -> list[str]:
@@ -101,7 +115,8 @@ def test_no_layout_shift_with_extracted_critical_css(
     site: Site, browser: Any, width: int, height: int
 ) -> None:
     for url in pages(site):
-        assert cls(browser, url, width, height) == 0, url
+        seen = shifts(browser, url, width, height)
+        assert cls(seen) == 0, (url, seen)
 
 
 def test_the_declared_list_alone_shifts_the_post_page(
@@ -109,7 +124,7 @@ def test_the_declared_list_alone_shifts_the_post_page(
 ) -> None:
     # The measurement can fail: without extraction the article moves.
     home, post = pages(declared_site)
-    assert cls(browser, post, *VIEWPORTS[0]) > 0
+    assert cls(shifts(browser, post, *VIEWPORTS[0])) > 0
 
 
 def test_a_hovered_link_is_navigated_from_its_prefetch(
