@@ -119,6 +119,51 @@ def test_no_layout_shift_with_extracted_critical_css(
         assert cls(seen) == 0, (url, seen)
 
 
+# A browser paints what it has parsed so far, so a page whose first viewport
+# is painted in two pieces must not move the first piece when the second comes.
+# For each element of the first viewport: remove what follows it in the source
+# (as if the network had not delivered it yet) and list what then sits elsewhere.
+MOVED_BY_LATER_CONTENT = """() => {
+  const all = Array.from(document.body.querySelectorAll("*"));
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top]; };
+  const whole = all.map(box);
+  const seen = (i) => whole[i][1] < window.innerHeight && all[i].getClientRects().length;
+  const moved = [];
+  all.forEach((cut, k) => {
+    if (!seen(k)) return;
+    let last = k;
+    while (last + 1 < all.length && cut.contains(all[last + 1])) last++;
+    const later = all.slice(last + 1).filter((el) => !el.contains(cut));
+    later.forEach((el) => el.style.setProperty("display", "none", "important"));
+    for (let i = 0; i <= last; i++) {
+      const [x, y] = box(all[i]);
+      if (seen(i) && (Math.abs(x - whole[i][0]) >= 1 || Math.abs(y - whole[i][1]) >= 1)) {
+        moved.push(`${all[i].tagName.toLowerCase()}.${all[i].className} moves by `
+          + `${(whole[i][0] - x).toFixed(1)},${(whole[i][1] - y).toFixed(1)} px `
+          + `when what follows ${cut.tagName.toLowerCase()}.${cut.className} arrives`);
+      }
+    }
+    later.forEach((el) => el.style.removeProperty("display"));
+  });
+  return moved;
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS)
+def test_what_is_painted_stays_put_while_the_rest_arrives(
+    site: Site, browser: Any, width: int, height: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for url in pages(site):
+        page.goto(url, wait_until="load")
+        wait_until(
+            page, "() => document.querySelector('link[data-assets-lazy]') === null"
+        )
+        assert page.evaluate(MOVED_BY_LATER_CONTENT) == [], url
+    context.close()
+
+
 def test_the_declared_list_alone_shifts_the_post_page(
     declared_site: Site, browser: Any
 ) -> None:
