@@ -177,7 +177,10 @@ class Exchange:
     def _mark(self, response: HttpResponseBase) -> None:
         """Surrogate keys and s-maxage, for what every user shares."""
         if not self.policy.per_user:
-            surrogate.mark(response, self.policy.groups)
+            policy = self.policy
+            surrogate.mark(
+                response, policy.groups, policy.timeout, policy.refresh_every
+            )
 
     def end(self, response: HttpResponseBase) -> HttpResponseBase:
         """Judge the final response: tag and store it when it is shareable."""

@@ -45,12 +45,16 @@ def tags(groups: Iterable[str]) -> list[str]:
     return [*(surrogate_tag(g) for g in groups), release_tag()]
 
 
-def mark(response: HttpResponseBase, groups: Iterable[str]) -> None:
-    """Tag a shareable response and give it its shared-cache lifetime."""
+def mark(
+    response: HttpResponseBase, groups: Iterable[str], *limits: int | None
+) -> None:
+    """Tag a shareable response and give it its shared-cache lifetime, capped
+    by ``limits`` (the policy's timeout and refresh period, when set): a page
+    the origin refreshes every minute is not kept five by the shared cache."""
     preset = PRESETS.get(conf.SURROGATE_KEYS)
     if preset is not None:
         response[preset.header] = preset.separator.join(tags(groups))
-    seconds = conf.SHARED_MAX_AGE
+    seconds = min([conf.SHARED_MAX_AGE, *(n for n in limits if n)])
     if seconds:
         if preset is not None and preset.surrogate_control:
             response["Surrogate-Control"] = f"max-age={seconds}"

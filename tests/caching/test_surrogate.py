@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def stack(failover: Any, settings: Any) -> Iterator[Any]:
     settings.ROOT_URLCONF = "tests.caching.site"
     settings.CACHING_SURROGATE_KEYS = "xkey"
-    settings.CACHING_SHARED_MAX_AGE = 300
+    settings.CACHING_SHARED_MAX_AGE = 30
     site.renders.clear()
     yield settings
 
@@ -59,7 +59,7 @@ def test_a_stored_page_carries_its_tags_and_s_maxage_on_miss_hit_and_304(
     expected = " ".join(tags(["t-host"]))
     for response in (miss, hit, revalidated):
         assert response["xkey"] == expected
-        assert {"public", "max-age=0", "s-maxage=300"} <= directives(response)
+        assert {"public", "max-age=0", "s-maxage=30"} <= directives(response)
     assert revalidated.status_code == 304
 
 
@@ -75,10 +75,10 @@ def test_each_preset_uses_its_cdn_header(
     assert response[header] == separator.join(tags(["t-host"]))
     assert not response.has_header("xkey")
     if preset == "fastly":  # Fastly reads (and strips) Surrogate-Control
-        assert response["Surrogate-Control"] == "max-age=300"
-        assert "s-maxage=300" not in directives(response)
+        assert response["Surrogate-Control"] == "max-age=30"
+        assert "s-maxage=30" not in directives(response)
     else:
-        assert "s-maxage=300" in directives(response)
+        assert "s-maxage=30" in directives(response)
 
 
 def test_nothing_is_added_by_default(failover: Any, settings: Any) -> None:
@@ -91,7 +91,7 @@ def test_nothing_is_added_by_default(failover: Any, settings: Any) -> None:
 def test_the_lifetime_alone_needs_no_preset(stack: Any) -> None:
     stack.CACHING_SURROGATE_KEYS = ""
     response = Client().get("/t/host/7/")
-    assert "s-maxage=300" in directives(response)
+    assert "s-maxage=30" in directives(response)
     assert not response.has_header("xkey")
 
 
@@ -127,3 +127,11 @@ def test_a_per_user_page_is_never_tagged(stack: Any) -> None:
     assert again.status_code == 304
     for response in (first, again):
         assert_unmarked(response)
+
+
+def test_the_shared_lifetime_never_exceeds_the_policys(stack: Any) -> None:
+    stack.CACHING_SHARED_MAX_AGE = 3600
+    stored = Client().get("/t/host/7/")  # cache_response(60, ...)
+    assert "s-maxage=60" in directives(stored)
+    home = Client().get("/")  # cache_response(60, refresh_every=60)
+    assert "s-maxage=60" in directives(home)
