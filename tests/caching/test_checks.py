@@ -140,6 +140,7 @@ VARNISH = {"BACKEND": "varnish", "HOSTS": ["http://127.0.0.1:6081"]}
         ({"CACHING_SURROGATE_KEYS": "akamai"}, "caching.E024", "'xkey'"),
         ({"CACHING_PURGERS": VARNISH}, "caching.E027", "must be a list"),
         ({"CACHING_PURGERS": [{"BACKEND": "squid"}]}, "caching.E027", "'varnish'"),
+        ({"CACHING_PURGERS": ["http://x"]}, "caching.E027", "a dict"),
         ({"CACHING_PURGERS": [{"BACKEND": "varnish"}]}, "caching.E027", "HOSTS"),
         (
             {"CACHING_PURGERS": [{"BACKEND": "varnish", "HOSTS": ["127.0.0.1"]}]},

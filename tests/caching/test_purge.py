@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -95,6 +96,38 @@ def test_cloudflare_gets_its_api_call(server: Recorder, settings: Any) -> None:
     assert (request.method, request.path) == ("POST", "/zones/z9/purge_cache")
     assert request.headers["authorization"] == "Bearer tok"
     assert request.json() == {"tags": [surrogate_tag("a")]}
+
+
+@pytest.mark.parametrize(
+    "reply", [b'{"success": false, "errors": [{"code": 1134}]}', b"<html>oops"]
+)
+def test_an_api_that_refuses_is_a_failed_purge(
+    server: Recorder, settings: Any, reply: bytes
+) -> None:
+    server.reply = reply
+    settings.CACHING_PURGERS = [
+        {"BACKEND": "cloudflare", "ZONE": "z9", "TOKEN": "tok", "URL": server.url}
+    ]
+    invalidate_groups(["a"])
+    assert not purge.drain(0.1)
+    (line,) = purge.health()
+    assert line["pending"] == 1 and line["failures"] >= 1
+    assert ("1134" if b"success" in reply else "not JSON") in line["last_error"]
+
+
+def test_a_soft_purge_at_fastly(server: Recorder, settings: Any) -> None:
+    settings.CACHING_PURGERS = [
+        {
+            "BACKEND": "fastly",
+            "SERVICE": "s",
+            "TOKEN": "t",
+            "URL": server.url,
+            "SOFT": True,
+        }
+    ]
+    invalidate_groups(["a"])
+    assert purge.drain(5)
+    assert server.wait_for(1)[0].headers["fastly-soft-purge"] == "1"
 
 
 def test_a_failing_target_is_retried_logged_and_shown(
@@ -196,3 +229,29 @@ def test_the_admin_page_shows_each_targets_queue(
     assert "Shared-cache purges (this process)" in body
     assert f"varnish {dead}" in body and "/ 10000" in body
     assert "Connection refused" in body
+
+
+def test_bad_settings_purge_nothing(settings: Any) -> None:
+    purge.reset()
+    settings.CACHING_PURGERS = ["http://127.0.0.1:1"]  # caching.E027 reports it
+    invalidate_groups(["a"])
+    assert purge.health() == [] and purge.drain(0)
+
+
+def test_a_forked_child_starts_with_no_purges_of_its_parent(settings: Any) -> None:
+    purge.reset()
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings.CACHING_PURGERS = [{"BACKEND": "varnish", "HOSTS": [dead]}]
+    invalidate_groups(["a"])
+    purge._flusher.start()  # already running: a no-op
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        status = 1
+        try:
+            status = 0 if purge.pending() == 0 and not purge._flusher.started else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert purge.pending() == 1  # the parent still holds its own
+    purge.reset()

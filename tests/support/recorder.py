@@ -30,6 +30,7 @@ class Recorder:
     url: str
     requests: list[Recorded] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    reply: bytes | None = None  # instead of {"success": <status is 200>}
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         """The first ``count`` requests, once they have arrived."""
@@ -57,7 +58,7 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
                     )
                 )
                 _arrived.notify_all()
-            reply = json.dumps({"success": status == 200}).encode()
+            reply = recorder.reply or json.dumps({"success": status == 200}).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))
