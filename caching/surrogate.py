@@ -17,7 +17,8 @@ are marked, and never a ``per_user`` one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from django.http import HttpResponseBase
@@ -45,18 +46,25 @@ def tags(groups: Iterable[str]) -> list[str]:
     return [*(surrogate_tag(g) for g in groups), release_tag()]
 
 
+@functools.lru_cache(maxsize=1024)
+def _joined(groups: tuple[str, ...], release: str, separator: str) -> str:
+    # ``release`` keys the memo: tags() reads the release itself.
+    return separator.join(tags(groups))
+
+
 def mark(
-    response: HttpResponseBase, groups: Iterable[str], *limits: int | None
+    response: HttpResponseBase, groups: Sequence[str], *limits: int | None
 ) -> None:
     """Tag a shareable response and give it its shared-cache lifetime, capped
     by ``limits`` (the policy's timeout and refresh period, when set): a page
     the origin refreshes every minute is not kept five by the shared cache."""
     preset = PRESETS.get(conf.SURROGATE_KEYS)
     if preset is not None:
-        response[preset.header] = preset.separator.join(tags(groups))
+        response[preset.header] = _joined(tuple(groups), conf.RELEASE, preset.separator)
     seconds = min([conf.SHARED_MAX_AGE, *(n for n in limits if n)])
     if seconds:
         if preset is not None and preset.surrogate_control:
             response["Surrogate-Control"] = f"max-age={seconds}"
-        else:
+        elif f"s-maxage={seconds}" not in response.get("Cache-Control", ""):
+            # (a stored response kept the s-maxage it was given: a hit skips this)
             patch_cache_control(response, s_maxage=seconds)
