@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
-import re
 import subprocess
 import sys
-import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -52,38 +49,6 @@ class Site:
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
-
-
-class AdminBrowser:
-    """Logs into the Django admin and submits forms, CSRF included."""
-
-    def __init__(self, site: Site, username: str, password: str) -> None:
-        self.site = site
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        self.submit(
-            "/admin/login/?next=/admin/", {"username": username, "password": password}
-        )
-
-    def open(self, path: str, data: dict[str, Any] | None = None) -> str:
-        body = (
-            urllib.parse.urlencode(data, doseq=True).encode()
-            if data is not None
-            else None
-        )
-        request = urllib.request.Request(
-            self.site.url + path, data=body, headers={"Referer": self.site.url}
-        )
-        with self.opener.open(request, timeout=30) as response:
-            text: str = response.read().decode()
-            return text
-
-    def submit(self, path: str, fields: dict[str, Any]) -> str:
-        form = self.open(path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
-        assert token, form[:500]
-        return self.open(path, {**fields, "csrfmiddlewaretoken": token.group(1)})
 
 
 def stats_row(raw: Any, suffix: str) -> dict[str, float]:

@@ -11,7 +11,8 @@ import pytest
 import redis as redis_py
 
 from caching.conf import conf
-from tests.integration.conftest import AdminBrowser, Site, site_env, stats_row
+from tests.integration.conftest import Site, site_env, stats_row
+from tests.support.admin import AdminBrowser
 from tests.support.gunicorn import gunicorn
 from tests.support.sentinel import SentinelCluster
 from tests.support.services import RedisServer
