@@ -1,21 +1,18 @@
 """``FailoverCache``: django-redis first, an in-process LocMem when Redis fails.
 
-Fallback rules (the README's "What the fallback promises"):
-
-- A circuit breaker per process (``caching.breaker``), shared by its
-  threads, decides where a call goes; while it is open no call touches the
-  network. Every path that reaches Redis goes through ``_use_redis()``.
-- Every write, delete or clear that could not reach Redis is remembered, and
-  Redis learns it before this process reads it again (``caching.replay``).
-- Errors are told apart in ``caching.errors``; the admin page, statistics and
-  locks read the backend through ``caching.health.HealthReporting``.
+This module is Django's cache API and nothing else: each method validates its
+keys, says which keys it writes, and hands the call to ``caching.routing``
+(Redis or the fallback, the breaker, replay). Junk in Redis is a miss: a
+value that cannot be decoded is deleted and reported absent. The fallback
+rules are the README's "What the fallback promises"; errors are told apart in
+``caching.errors``; the admin page, statistics and locks read the backend
+through ``caching.health.HealthReporting``.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache.backends.base import (
@@ -24,42 +21,13 @@ from django.core.cache.backends.base import (
     CacheKeyWarning,
     memcache_key_warnings,
 )
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from caching.breaker import CircuitBreaker, Decision
-from caching.errors import DECODE_ERRORS, REDIS_ERRORS, refused
-from caching.fallback import Fallback
+from caching.breaker import CircuitBreaker
+from caching.errors import DECODE_ERRORS
 from caching.health import Health
-from caching.keys import EPOCH_KEY
-from caching.near_redis import NearRedisCache
-from caching.replay import Recovery, shared_state
+from caching.routing import Router
 
-# Cache calls that need memory: only their success proves writes work again
-# (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
-_ALLOCATING = frozenset({"add", "set", "set_many", "incr"})
 _MISSING = object()
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "SERIALIZER": "caching.serializer.SafePickleSerializer",
-    "SOCKET_CONNECT_TIMEOUT": 0.25,  # seconds
-    "SOCKET_TIMEOUT": 0.25,  # seconds
-}
-INFO_FIGURES = (
-    "redis_version",
-    "used_memory_human",
-    "maxmemory_policy",
-    "evicted_keys",
-    "keyspace_hits",
-    "keyspace_misses",
-    "connected_clients",
-    "uptime_in_seconds",
-)
-
-
-def _no_retry() -> Retry:
-    # Pinned: redis-py's own defaults have changed across releases (8.x builds
-    # Redis(**kw) with 10 retries and backoff); the breaker is our retry policy.
-    return Retry(NoBackoff(), 0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -73,23 +41,11 @@ def _key_warnings(key: str) -> tuple[str, ...]:
 class FailoverCache(BaseCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(params)
-        options = {**DEFAULT_OPTIONS, **params.get("OPTIONS", {})}
-        pool_kwargs = dict(options.get("CONNECTION_POOL_KWARGS", {}))
-        pool_kwargs.setdefault("retry", _no_retry())
-        options["CONNECTION_POOL_KWARGS"] = pool_kwargs
-        # django-redis plus the near cache (caching/near_redis.py).
-        self._primary = NearRedisCache(server, {**params, "OPTIONS": options})
-        self.name = f"{server!r}|{self.key_prefix}"
-        self._shared = shared_state(self.name)
-        self._fallback = Fallback(self.name, params, self)
-        self._recovery = Recovery(
-            self.name,
-            self._primary,
-            self._fallback,
-            self._shared,
-            f"{self.key_prefix}:{EPOCH_KEY}",
-        )
-        self._shared.recovery = self._recovery
+        self._router = Router(server, params, self)
+        self._route = self._router.route
+        self._primary = self._router.primary  # the Redis side (django-redis)
+        self._fallback = self._router.fallback
+        self.name = self._router.name
 
     def validate_key(self, key: Any) -> None:
         for warning in _key_warnings(key):
@@ -100,11 +56,11 @@ class FailoverCache(BaseCache):
         # custom KEY_FUNCTION applied) is what must be portable.
         self.validate_key(self.make_key(key, version=version))
 
-    # -- routing ---------------------------------------------------------
+    # -- routing (caching.routing) ----------------------------------------
 
     @property
     def breaker(self) -> CircuitBreaker:
-        return self._shared.breaker
+        return self._router.breaker
 
     def redis(self) -> Any:
         """The raw redis-py client (primary), or None while Redis is not in use.
@@ -112,54 +68,11 @@ class FailoverCache(BaseCache):
         Like every cache call it may be the one that probes and recovers:
         callers that reach Redis through it route exactly as cache calls do.
         """
-        if not self._use_redis():
-            return None
-        return self._primary.client.get_client(write=True)
+        return self._router.client()
 
     def ping(self) -> None:
         """Raise one of ``REDIS_ERRORS`` if Redis does not answer."""
         self._primary.client.get_client(write=True).ping()
-
-    def _route(
-        self,
-        op: str,
-        args: tuple[Any, ...],
-        written: Iterable[str] = (),
-        version: int | None = None,
-        fallback_args: tuple[Any, ...] | None = None,
-        flush: bool = False,
-    ) -> Any:
-        shared = self._shared
-        if self._use_redis():
-            try:
-                self._recovery.sync_epoch()
-                result = getattr(self._primary, op)(*args)
-            except REDIS_ERRORS as exc:
-                self.breaker.failure(exc, refused=refused(exc))
-            else:
-                self.breaker.success(wrote=op in _ALLOCATING)
-                return result
-        shared.fallback_serves += 1
-        shared.remember(written, version)
-        if flush:  # Redis could not be cleared: bump the namespace on recovery
-            shared.overflow = True
-        return getattr(self._fallback, op)(*(fallback_args or args))
-
-    def _use_redis(self) -> bool:
-        """Whether this call goes to Redis, probing and recovering first if due.
-
-        The one routing decision of every path (cache calls, ``redis()``): a
-        probe handed out by the breaker is always reported, so the breaker
-        never stays half-open.
-        """
-        decision = self.breaker.allow()
-        if decision is Decision.FALLBACK:
-            return False
-        if decision is Decision.PROBE or self._shared.behind:
-            # Redis is back (or was only briefly unreachable): it must learn
-            # what it missed before this process reads it again.
-            return self._recovery.recover(probing=decision is Decision.PROBE)
-        return True
 
     # -- the cache API -----------------------------------------------------
 
@@ -178,7 +91,7 @@ class FailoverCache(BaseCache):
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
         self._validate(key, version)
-        self._near_guard()
+        self._router.near_guard()
         try:
             return self._route("get", (key, default, version))
         except DECODE_ERRORS:
@@ -219,7 +132,7 @@ class FailoverCache(BaseCache):
         keys = list(keys)
         for key in keys:
             self._validate(key, version)
-        self._near_guard()
+        self._router.near_guard()
         try:
             result: dict[Any, Any] = self._route("get_many", (keys, version))
         except DECODE_ERRORS:
@@ -275,12 +188,6 @@ class FailoverCache(BaseCache):
 
     # -- near cache hooks (caching/near_redis.py) -------------------------
 
-    def _near_guard(self) -> None:
-        # Copies kept while Redis was trusted are dropped as soon as the
-        # breaker is seen out of closed; every read passes here first.
-        if not self.breaker.closed:
-            self._primary.near_drop()
-
     def near_stats(self) -> dict[str, int | bool]:
         return self._primary.near_stats()
 
@@ -294,27 +201,7 @@ class FailoverCache(BaseCache):
         return not self.breaker.closed
 
     def health(self) -> Health:
-        shared, breaker = self._shared, self.breaker
-        return {
-            "backend": f"{type(self).__module__}.{type(self).__qualname__}",
-            "state": breaker.state,
-            "failures": breaker.failures,
-            "refusals": breaker.refusals,
-            "cooldown": breaker.cooldown,
-            "history": list(breaker.history),
-            "fallback_serves": shared.fallback_serves,
-            "missed": len(shared.missed),
-            "overflow": shared.overflow,
-            "epoch": shared.epoch,
-        }
+        return self._router.health(f"{type(self).__module__}.{type(self).__qualname__}")
 
     def redis_info(self) -> dict[str, Any] | None:
-        client = self.redis()
-        if client is None:
-            return None
-        try:
-            info: dict[str, Any] = client.info()
-        except REDIS_ERRORS as exc:
-            self.breaker.failure(exc)
-            return None
-        return {key: info.get(key) for key in INFO_FIGURES}
+        return self._router.redis_info()

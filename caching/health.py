@@ -13,6 +13,18 @@ from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from caching.breaker import State, Transition
 
+# The Redis ``INFO`` fields the admin page shows.
+INFO_FIGURES = (
+    "redis_version",
+    "used_memory_human",
+    "maxmemory_policy",
+    "evicted_keys",
+    "keyspace_hits",
+    "keyspace_misses",
+    "connected_clients",
+    "uptime_in_seconds",
+)
+
 
 class Health(TypedDict):
     backend: str
