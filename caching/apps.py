@@ -15,6 +15,7 @@ class CachingConfig(AppConfig):
     def ready(self) -> None:
         from caching import release  # noqa: F401  (connects its setting_changed reset)
         from caching.checks import (
+            check_cluster,
             check_embedded,
             check_middleware,
             check_redis,
@@ -29,6 +30,7 @@ class CachingConfig(AppConfig):
         checks.register(check_release)
         checks.register(check_middleware)
         checks.register(check_shared_caches)
+        checks.register(check_cluster)
         setting_changed.connect(
             reset_on_setting_change, dispatch_uid="caching.near_redis.reset"
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -132,11 +132,14 @@ def check_shared_caches(**kwargs: Any) -> list[CheckMessage]:
 
 
 def _failing_caches(
-    backend_path: str, probe: str, errors: tuple[type[BaseException], ...]
+    backend_path: str,
+    probe: str,
+    errors: tuple[type[BaseException], ...],
+    skip: Collection[str] = (),
 ) -> Iterator[tuple[str, BaseException]]:
     """Each cache of ``backend_path`` whose method ``probe`` raises ``errors``."""
     for alias, config in settings.CACHES.items():
-        if config.get("BACKEND") == backend_path:
+        if config.get("BACKEND") == backend_path and alias not in skip:
             try:
                 getattr(caches[alias], probe)()
             except errors as exc:
@@ -160,10 +163,53 @@ def check_embedded(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
+def _bad_cluster_seeds() -> dict[str, str]:
+    """The FailoverCaches with ``OPTIONS["CLUSTER"]`` whose LOCATION is unusable."""
+    from caching.cluster import is_cluster, seeds
+
+    bad = {}
+    for alias, config in settings.CACHES.items():
+        if config.get("BACKEND") == "caching.backends.FailoverCache" and is_cluster(
+            config
+        ):
+            try:
+                seeds(config.get("LOCATION", ""))
+            except ValueError as exc:
+                bad[alias] = str(exc)
+    return bad
+
+
+def check_cluster(**kwargs: Any) -> list[CheckMessage]:
+    """Seed nodes a cluster cache can use; no near cache asked for on one."""
+    from caching.cluster import is_cluster
+
+    messages: list[CheckMessage] = [
+        Error(
+            f"Cache {alias!r}: bad LOCATION for CLUSTER.",
+            hint=f"{reason}; list seed nodes, comma-separated.",
+            id="caching.E028",
+        )
+        for alias, reason in _bad_cluster_seeds().items()
+    ]
+    for alias, config in settings.CACHES.items():
+        options = config.get("OPTIONS", {})
+        if is_cluster(config) and options.get("NEAR_CACHE"):
+            messages.append(
+                Warning(
+                    f"Cache {alias!r}: NEAR_CACHE is ignored with CLUSTER.",
+                    hint="The near cache needs one Redis to track keys; "
+                    "on a cluster every read goes to its node.",
+                    id="caching.W004",
+                )
+            )
+    return messages
+
+
 def check_redis(**kwargs: Any) -> list[CheckMessage]:
     """Warn, without failing start-up, when a FailoverCache's Redis is unreachable."""
     from caching.errors import REDIS_ERRORS
 
+    bad = _bad_cluster_seeds()  # caching.E028 says why
     return [
         Warning(
             f"Redis of cache {alias!r} is unreachable: {exc}",
@@ -172,7 +218,7 @@ def check_redis(**kwargs: Any) -> list[CheckMessage]:
             id="caching.W001",
         )
         for alias, exc in _failing_caches(
-            "caching.backends.FailoverCache", "ping", REDIS_ERRORS
+            "caching.backends.FailoverCache", "ping", REDIS_ERRORS, skip=bad
         )
     ]
 

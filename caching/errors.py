@@ -5,13 +5,25 @@ from __future__ import annotations
 import pickle
 
 from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisError, ResponseError
+from redis.exceptions import (
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+)
 
 from caching.serializer import JunkValue
 
 # The whole Redis error family (connection, timeout, OOM/BUSY/LOADING/READONLY
-# responses, invalid responses), never programming errors.
-REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, ConnectionInterrupted)
+# responses, invalid responses), never programming errors. redis-py's cluster
+# client raises RedisClusterException (not a RedisError) when no seed answers
+# or a slot has no master.
+REDIS_ERRORS: tuple[type[BaseException], ...] = (
+    RedisError,
+    RedisClusterException,
+    ConnectionInterrupted,
+)
 # What decoding a value written by other code (or another release) raises;
 # with the default serializer, always JunkValue.
 DECODE_ERRORS = (

@@ -3,10 +3,10 @@
 The key scheme (all under the cache's own ``KEY_PREFIX``):
 
 =============================  =================================================
-``cr:<namespace>:<release>:<digest>``  an entry: a ``cache_result`` call
+``cr:<namespace>:<release>:{<digest>}``  an entry: a ``cache_result`` call
                                (namespace ``<module.qualname>:v<version>``) or a
                                stored response (namespace ``http``)
-``cr:<namespace>:<release>:<digest>:lock``   its stampede lock
+``cr:<namespace>:<release>:{<digest>}:lock``  its stampede lock
 ``cr:<...>:lock:done``         "stored just now", left by a lock holder
 ``cr:g:<group>``               a group version (no release: data versions are
                                shared by every release during a rolling deploy)
@@ -19,6 +19,12 @@ Shared HTTP caches tag responses with *surrogate keys* derived from the same
 names: ``g<hash>`` for a group, ``r<hash>`` for the release (``surrogate_tag``,
 ``release_tag``): short, header-safe, and without the release in a group's tag,
 so one purge reaches the pages of every release live during a rolling deploy.
+
+On a Redis Cluster the ``{<digest>}`` hash tag puts an entry, its lock and its
+"done" key in one slot (the lock's release script touches two of them), and
+spreads entries over the nodes by digest. Group keys carry no tag: each one
+lives where its name hashes, and a hit reads them with the entry in one
+``MGET`` per node involved (``caching.cluster``).
 
 Group names are ``<kind>:<subject>``: ``model:<app_label>.<model>`` (any write
 to the model), ``fn:<namespace>`` (``invalidate_all``), ``row:<app_label>.<model>:<pk>``
@@ -57,7 +63,7 @@ HTTP_NAMESPACE = "http"
 
 def entry_key(namespace: str, digest_: str) -> str:
     """An entry's key; the release is part of it, so a deploy starts afresh."""
-    return f"{NAMESPACE}:{namespace}:{conf.RELEASE}:{digest_}"
+    return f"{NAMESPACE}:{namespace}:{conf.RELEASE}:{{{digest_}}}"
 
 
 def group_key(group: str) -> str:

@@ -59,6 +59,8 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
         options = dict(params.get("OPTIONS", {}))
         # Per cache, over CACHING_NEAR_CACHE (None: the setting decides).
         self._near_option: bool | None = options.pop("NEAR_CACHE", None)
+        # Off on a Redis Cluster: tracking would need a connection per node.
+        self._near_off = bool(options.get("CLUSTER", False))
         super().__init__(server, {**params, "OPTIONS": options})
         self._near_name = f"{server!r}|{self.key_prefix}"
         # Django's key function writes "<prefix>:<version>:<key>"; a key that
@@ -79,7 +81,7 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
     def _build(self) -> Near:
         store = NearStore(conf.NEAR_MAX_ENTRIES, conf.NEAR_MAX_BYTES)
         enabled = conf.NEAR_CACHE if self._near_option is None else self._near_option
-        if not enabled:
+        if not enabled or self._near_off:
             return Near(store, None)
         pool = self.client.get_client(write=True).connection_pool
         return Near(store, Tracker(store, pool, self._near_prefix, self._near_name))

@@ -51,6 +51,8 @@ class Router:
         pool_kwargs = dict(options.get("CONNECTION_POOL_KWARGS", {}))
         pool_kwargs.setdefault("retry", _no_retry())
         options["CONNECTION_POOL_KWARGS"] = pool_kwargs
+        if options.get("CLUSTER"):
+            options.setdefault("CLIENT_CLASS", "caching.cluster.ClusterClient")
         # django-redis plus the near cache (caching/near_redis.py).
         self.primary = NearRedisCache(server, {**params, "OPTIONS": options})
         self.name = f"{server!r}|{owner.key_prefix}"

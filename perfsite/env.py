@@ -82,7 +82,8 @@ def redis_locations(url: str) -> list[str]:
         if scheme not in {"redis", "rediss", "unix"}:
             raise ImproperlyConfigured(
                 f"REDIS_URL entry {location!r} must start with redis://, rediss:// or unix:// "
-                "(or the whole value with sentinel:// for Redis Sentinel)."
+                "(or the whole value with sentinel:// for Redis Sentinel, redis-cluster:// "
+                "for a cluster)."
             )
     if not locations:
         raise ImproperlyConfigured(
@@ -122,14 +123,35 @@ def _sentinel_config(url: str) -> dict[str, Any]:
     }
 
 
+def _cluster_config(url: str) -> dict[str, Any]:
+    """``redis-cluster://host:7000,host2:7000``: seed nodes of a Redis Cluster."""
+    seeds = []
+    for host in filter(None, (h.strip() for h in url.split("://", 1)[1].split(","))):
+        name, _, port = host.rstrip("/").rpartition(":")
+        if not name or not port.isdigit() or "/" in name:
+            raise ImproperlyConfigured(
+                f"REDIS_URL cluster node {host!r} must be host:port, as in "
+                "redis-cluster://node1:7000,node2:7000."
+            )
+        seeds.append(f"redis://{name}:{port}")
+    if not seeds:
+        raise ImproperlyConfigured(
+            "REDIS_URL for a cluster must look like redis-cluster://host:7000[,host:7000]."
+        )
+    # caching.cluster: redis-py's cluster client learns the slot map from them.
+    return {"LOCATION": seeds, "OPTIONS": {"CLUSTER": True}}
+
+
 def redis_cache_config(url: str) -> dict[str, Any]:
     """``LOCATION`` and ``OPTIONS`` of a django-redis cache from ``REDIS_URL``.
 
-    Three forms: one URL; comma-separated URLs (a primary, then read replicas);
-    or ``sentinel://...`` for Redis Sentinel.
+    Four forms: one URL; comma-separated URLs (a primary, then read replicas);
+    ``sentinel://...`` for Redis Sentinel; ``redis-cluster://...`` for a cluster.
     """
     if url.strip().startswith("sentinel://"):
         return _sentinel_config(url.strip())
+    if url.strip().startswith("redis-cluster://"):
+        return _cluster_config(url.strip())
     locations = redis_locations(url)
     return {
         "LOCATION": locations if len(locations) > 1 else locations[0],

@@ -5,18 +5,31 @@ from typing import Any
 
 import pytest
 
+from tests.support.cluster import RedisCluster
 from tests.support.sentinel import SentinelCluster
 from tests.support.services import (
     CHROMIUM_ARGS,
     RedisServer,
     chromium_binary,
+    fresh,
     missing,
     postgres_url,
     redis_binary,
+    running,
 )
 
 # Fixtures that start a private redis-server (directly or through another).
-REDIS_FIXTURES = frozenset({"redis_server", "redis", "failover", "sentinel_cluster"})
+REDIS_FIXTURES = frozenset(
+    {
+        "redis_server",
+        "redis",
+        "failover",
+        "sentinel_cluster",
+        "cluster_server",
+        "cluster",
+        "clustered",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,21 +50,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A private redis-server for the whole session; tests may stop/restart it."""
-    server = RedisServer(redis_binary())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(RedisServer(redis_binary()))
 
 
 @pytest.fixture
 def redis(redis_server: RedisServer) -> Iterator[RedisServer]:
     """The session's redis-server, running and empty at the start of the test."""
-    redis_server.start()
-    redis_server.flushall()
-    yield redis_server
-    redis_server.start()  # a test that stopped it leaves it running for the next
+    yield from fresh(redis_server)
+
+
+@pytest.fixture(scope="session")
+def cluster_server() -> Iterator[RedisCluster]:
+    """A private three-master Redis Cluster for the whole session."""
+    yield from running(RedisCluster(redis_binary()))
+
+
+@pytest.fixture
+def cluster(cluster_server: RedisCluster) -> Iterator[RedisCluster]:
+    """The session's cluster, every master up and empty at the start of the test."""
+    yield from fresh(cluster_server)
 
 
 @pytest.fixture(scope="session")
@@ -89,9 +106,4 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def sentinel_cluster() -> Iterator[SentinelCluster]:
-    cluster = SentinelCluster(redis_binary())
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from running(SentinelCluster(redis_binary()))

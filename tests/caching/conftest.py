@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from caching import entries, near_redis, replay, stats
 from caching.breaker import State
+from tests.support.cluster import RedisCluster
 from tests.support.services import RedisServer, free_port
 
 
@@ -40,6 +41,15 @@ def failover(redis: RedisServer) -> Iterator[Any]:
     """The default cache is a FailoverCache on the private Redis, fresh state."""
     forget_state()
     with override_settings(CACHES=failover_settings(redis.url)):
+        yield caches["default"]
+    forget_state()
+
+
+@pytest.fixture
+def clustered(cluster: RedisCluster) -> Iterator[Any]:
+    """The default cache is a FailoverCache on the private Redis Cluster."""
+    forget_state()
+    with override_settings(CACHES=failover_settings(cluster.location, CLUSTER=True)):
         yield caches["default"]
     forget_state()
 

@@ -25,7 +25,7 @@ def counted(**options: Any) -> tuple[Any, list[Any]]:
     return compute, calls
 
 
-@pytest.fixture(params=["locmem", "failover"])
+@pytest.fixture(params=["locmem", "failover", "clustered"])
 def backend(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue(request.param)
 

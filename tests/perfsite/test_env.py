@@ -132,3 +132,18 @@ def test_redis_cache_config_sentinel() -> None:
 def test_redis_cache_config_rejects_bad_sentinel_urls(url: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
         redis_cache_config(url)
+
+
+def test_redis_cache_config_cluster() -> None:
+    assert redis_cache_config("redis-cluster://n1:7000, n2:7001/") == {
+        "LOCATION": ["redis://n1:7000", "redis://n2:7001"],
+        "OPTIONS": {"CLUSTER": True},
+    }
+
+
+@pytest.mark.parametrize(
+    "url", ["redis-cluster://", "redis-cluster://n1", "redis-cluster://n1:x"]
+)
+def test_redis_cache_config_rejects_bad_cluster_urls(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        redis_cache_config(url)

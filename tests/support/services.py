@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Protocol, TypeVar
 
 import pytest
 
@@ -134,6 +134,37 @@ class RedisServer:
             client.flushall()
         finally:
             client.close()
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class Store(Service, Protocol):
+    def flushall(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
+T = TypeVar("T", bound=Store)
+
+
+def running(service: S) -> Iterator[S]:
+    """A session fixture's body: ``service`` started, stopped at the end."""
+    try:
+        service.start()
+        yield service
+    finally:
+        service.stop()
+
+
+def fresh(service: T) -> Iterator[T]:
+    """A test fixture's body: ``service`` running and empty; a test that
+    stopped it (or part of it) leaves it running for the next."""
+    service.start()
+    service.flushall()
+    yield service
+    service.start()
 
 
 def redis_binary() -> str:

@@ -1,0 +1,153 @@
+"""django-redis on a Redis Cluster: ``OPTIONS = {"CLUSTER": True}``.
+
+``LOCATION`` lists seed nodes (``redis://host:port``, comma-separated or a
+list); redis-py's ``RedisCluster`` learns the slot map from any of them and
+follows the cluster as slots move. Every key is sent to the master that holds
+its slot:
+
+- ``get_many`` (the hit path's one read of an entry and its group versions)
+  is one ``MGET`` per slot, sent as one pipeline: one round trip per node
+  involved, not one per key;
+- ``set_many``, ``delete_many`` and the caching app's own pipelines
+  (statistics, the lock) go out as one cluster pipeline, which redis-py
+  splits by node;
+- ``PING`` asks every master, so the breaker's probe only closes it when the
+  whole cluster answers;
+- a Lua script runs on the node of its keys: the lock's release touches the
+  lock and its "done" key, which ``caching.keys`` puts in one slot.
+
+One ``RedisCluster`` per process and location, shared by threads (it pools
+connections per node); a forked child builds its own. The near cache is off
+on a cluster (``caching.near_redis``): invalidations would have to be tracked
+on every node.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django_redis.client import DefaultClient
+from django_redis.exceptions import ConnectionInterrupted
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisError
+
+# Seed URL schemes a cluster accepts (no unix sockets, no database but 0).
+SCHEMES = frozenset({"redis", "rediss"})
+
+_clusters: dict[tuple[Any, ...], Cluster] = {}
+_clusters_lock = threading.Lock()
+
+
+def _forget_clusters() -> None:
+    _clusters.clear()  # the parent's sockets are the parent's
+
+
+os.register_at_fork(after_in_child=_forget_clusters)
+
+
+def is_cluster(params: dict[str, Any]) -> bool:
+    return bool(params.get("OPTIONS", {}).get("CLUSTER", False))
+
+
+def seeds(location: str | list[str] | tuple[str, ...]) -> list[ClusterNode]:
+    """The seed nodes of ``LOCATION``; ``ValueError`` says what is wrong."""
+    parts = location.split(",") if isinstance(location, str) else list(location)
+    nodes = []
+    for part in filter(None, (p.strip() for p in parts)):
+        url = urlsplit(part)
+        if url.scheme not in SCHEMES or not url.hostname or url.port is None:
+            raise ValueError(
+                f"cluster seed {part!r} must look like redis://host:port "
+                "(or rediss://host:port)"
+            )
+        if url.path.strip("/") not in {"", "0"}:
+            raise ValueError(f"cluster seed {part!r}: a cluster only has database 0")
+        nodes.append(ClusterNode(url.hostname, url.port))  # type: ignore[no-untyped-call]
+    if not nodes:
+        raise ValueError("a cluster LOCATION needs at least one redis://host:port")
+    return nodes
+
+
+class Cluster(RedisCluster):
+    def ping(self, **kwargs: Any) -> Any:
+        # redis-py pings one node; a probe must hear from every master.
+        kwargs.setdefault("target_nodes", self.PRIMARIES)
+        return super().ping(**kwargs)
+
+
+def _connection_kwargs(server: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    first = urlsplit(server[0])
+    kwargs: dict[str, Any] = dict(options.get("CONNECTION_POOL_KWARGS", {}))
+    for option, name in (
+        ("SOCKET_TIMEOUT", "socket_timeout"),
+        ("SOCKET_CONNECT_TIMEOUT", "socket_connect_timeout"),
+        ("PASSWORD", "password"),
+        ("USERNAME", "username"),
+    ):
+        if option in options:
+            kwargs.setdefault(name, options[option])
+    if first.password is not None:
+        kwargs.setdefault("password", first.password)
+    if first.username:
+        kwargs.setdefault("username", first.username)
+    if first.scheme == "rediss":
+        kwargs.setdefault("ssl", True)
+    return kwargs
+
+
+class ClusterClient(DefaultClient):  # type: ignore[misc]  # django-redis is untyped
+    """django-redis's client with one ``RedisCluster`` in place of its pools."""
+
+    def __init__(self, server: Any, params: dict[str, Any], backend: Any) -> None:
+        super().__init__(server, params, backend)
+        try:
+            self._seeds = seeds(self._server)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"CLUSTER cache LOCATION: {exc}.") from None
+        self._clients = [None]  # one client, whatever the number of seeds
+
+    def get_next_client_index(
+        self, write: bool = True, tried: list[int] | None = None
+    ) -> int:
+        return 0  # the cluster client routes each key itself
+
+    def connect(self, index: int = 0) -> Cluster:
+        kwargs = _connection_kwargs(list(self._server), self._options)
+        # The cluster-level retry policy (redis-py refuses one per node).
+        retry = kwargs.pop("retry", None)
+        name = (
+            tuple((n.host, n.port) for n in self._seeds),
+            tuple(sorted((k, repr(v)) for k, v in kwargs.items())),
+        )
+        with _clusters_lock:
+            cluster = _clusters.get(name)
+            if cluster is None:
+                cluster = _clusters[name] = Cluster(
+                    startup_nodes=self._seeds, retry=retry, **kwargs
+                )
+        return cluster
+
+    def disconnect(self, index: int = 0, client: Any = None) -> None:
+        pass  # shared by the process's caches: closed with the process
+
+    def get_many(
+        self, keys: Any, version: int | None = None, client: Any = None
+    ) -> dict[Any, Any]:
+        if client is None:
+            client = self.get_client(write=False)
+        if not keys:
+            return {}
+        names = {self.make_key(k, version=version): k for k in keys}
+        try:
+            values = client.mget_nonatomic(list(names))
+        except RedisError as exc:
+            raise ConnectionInterrupted(connection=client) from exc
+        return {
+            names[name]: self.decode(value)
+            for name, value in zip(names, values, strict=True)
+            if value is not None
+        }
