@@ -18,7 +18,7 @@ from django.test import override_settings
 from caching import locks, stats, versions
 from caching.breaker import State
 from caching.checks import check_cluster, check_redis
-from caching.cluster import ClusterClient, seeds
+from caching.cluster import ClusterClient, _connection_kwargs, _forget_clusters, seeds
 from caching.decorators import cache_result
 from caching.keys import done_key, group_key, lock_key
 from tests.caching.conftest import FakeClock, failover_settings
@@ -85,6 +85,20 @@ def test_a_hit_is_one_mget_per_node_involved(
     assert compute(1) == 2 and calls == [1, 1]  # the bump made the entry a miss
 
 
+def test_a_stale_slot_map_is_followed(clustered: Any) -> None:
+    """A node that answers MOVED (our map is out of date) sends the read
+    through redis-py, which follows the redirect and reads the map again."""
+    clustered.set_many({"k": 1, "j": 2})
+    client = clustered.redis()
+    slot = client.keyslot(clustered.make_key("k"))
+    right = client.nodes_manager.slots_cache[slot][0]
+    wrong = next(n for n in client.get_primaries() if n.name != right.name)
+    client.nodes_manager.slots_cache[slot] = [wrong]
+    assert clustered.get_many(["k", "j"]) == {"k": 1, "j": 2}
+    assert client.nodes_manager.slots_cache[slot][0].name == right.name
+    assert clustered.breaker.state is State.CLOSED
+
+
 def test_the_lock_and_its_done_key_share_a_slot(
     clustered: Any, cluster: RedisCluster
 ) -> None:
@@ -130,7 +144,7 @@ def test_a_master_down_serves_the_fallback_then_recovers(
     victim = cluster.owner(clustered.make_key("before"))
     victim.stop()
     for _ in range(clustered.breaker.threshold):
-        clustered.get("before")
+        clustered.get_many(["before", "other"])  # a hit's read, on a dead node
     assert clustered.breaker.state is State.OPEN
     clustered.set("during", "kept")  # the fallback serves while the node is gone
     assert clustered.get("during") == "kept"
@@ -144,6 +158,33 @@ def test_a_master_down_serves_the_fallback_then_recovers(
     assert clustered.health()["epoch"] >= 1
     clustered.set("after", "fresh")
     assert clustered.get("after") == "fresh"
+
+
+def test_connection_options_reach_every_node() -> None:
+    kwargs = _connection_kwargs(
+        ["rediss://user:secret@h:1", "redis://g:2"],
+        {"SOCKET_TIMEOUT": 0.5, "CONNECTION_POOL_KWARGS": {"max_connections": 9}},
+    )
+    assert kwargs == {
+        "max_connections": 9,
+        "socket_timeout": 0.5,
+        "password": "secret",
+        "username": "user",
+        "ssl": True,
+    }
+    assert _connection_kwargs(["redis://h:1"], {"PASSWORD": "p"}) == {"password": "p"}
+
+
+def test_one_cluster_client_per_process_and_a_fresh_one_after_fork(
+    clustered: Any,
+) -> None:
+    client = clustered._primary.client
+    shared = client.get_client()
+    client.disconnect()  # a no-op: the process's caches share it
+    assert client.connect() is shared
+    assert client.get_many([]) == {}
+    _forget_clusters()  # what a forked child runs
+    assert client.connect() is not shared
 
 
 def test_a_bad_seed_is_refused() -> None:
