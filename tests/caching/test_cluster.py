@@ -49,6 +49,8 @@ def test_keys_spread_over_the_masters_and_many_key_calls_work(
     clustered.delete_many([f"k{n}" for n in range(10)])
     assert clustered.get_many(list(data)) == {f"k{n}": n for n in range(10, 30)}
     assert clustered.incr("k10", 5) == 15
+    info = clustered.redis_info()  # the admin page's figures: one node's
+    assert info is not None and info["redis_version"]
     clustered.clear()
     assert holders(cluster) == [0, 0, 0]
 
