@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from tests.support.cluster import RedisCluster
 from tests.support.gunicorn import ROOT, gunicorn, manage, production_env
 from tests.support.services import RedisServer
 
@@ -99,14 +100,21 @@ def site_env(database_url: str, redis_url: str, static_root: Path) -> dict[str, 
     return env
 
 
+def started_site_env(
+    database_url: str, redis: RedisServer | RedisCluster, files: pytest.TempPathFactory
+) -> dict[str, str]:
+    """``site_env`` on ``redis`` (a server or a cluster), started first."""
+    redis.start()
+    return site_env(database_url, redis.url, files.mktemp("static"))
+
+
 @pytest.fixture(scope="module")
 def site_setup(
     site_database: str,
     redis_server: RedisServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
-    redis_server.start()
-    return site_env(site_database, redis_server.url, tmp_path_factory.mktemp("static"))
+    return started_site_env(site_database, redis_server, tmp_path_factory)
 
 
 @pytest.fixture
