@@ -17,7 +17,8 @@ its slot:
   lock and its "done" key, which ``caching.keys`` puts in one slot.
 
 One ``RedisCluster`` per process and location, shared by threads (it pools
-connections per node); a forked child builds its own. The near cache is off
+connections per node); caches created in a forked child build their own, and
+redis-py's pools reopen their connections in a child that inherited one. The near cache is off
 on a cluster (``caching.near_redis``): invalidations would have to be tracked
 on every node.
 """
