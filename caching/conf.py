@@ -1,10 +1,11 @@
-"""The caching app's settings, read from ``django.conf.settings`` on access."""
+"""The caching app's settings: defaults in ``DEFAULTS``, one typed property
+each (the skeleton is ``perfsite_conf.AppSettings``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from perfsite_conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     "CACHING_FALLBACK_TIMEOUT": 30,  # seconds
@@ -37,11 +38,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class Settings:
-    """One typed property per ``CACHING_*`` setting (so ``override_settings`` works)."""
-
-    def _get(self, name: str) -> Any:
-        return getattr(settings, name, DEFAULTS[name])
+class Settings(AppSettings):
+    """One typed property per ``CACHING_*`` setting."""
 
     @property
     def FALLBACK_TIMEOUT(self) -> int:
@@ -141,4 +139,4 @@ class Settings:
         return int(self._get("CACHING_PURGE_QUEUE"))
 
 
-conf = Settings()
+conf = Settings(DEFAULTS)
