@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_NEAR_MAX_ENTRIES": 10_000,  # per process and cache
     "CACHING_NEAR_MAX_BYTES": 16 * 1024 * 1024,  # per process and cache
     "CACHING_EXIT_WAIT": 5.0,  # seconds
+    # rows an update() lists to bump them one by one; beyond, the whole model
+    "CACHING_ROW_LIMIT": 100,
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
 }
@@ -102,6 +104,11 @@ class Settings:
     def EXIT_WAIT(self) -> float:
         """Seconds an exiting process keeps trying to deliver missed writes."""
         return float(self._get("CACHING_EXIT_WAIT"))
+
+    @property
+    def ROW_LIMIT(self) -> int:
+        """Rows a queryset write lists and bumps one by one; beyond, the model."""
+        return int(self._get("CACHING_ROW_LIMIT"))
 
     @property
     def RELEASE(self) -> str:

@@ -33,8 +33,8 @@ from django.utils.http import parse_etags
 
 from caching import keys
 from caching.conf import conf
+from caching.deps import Dependency, Row, split
 from caching.invalidation import watch
-from caching.versions import ModelRef, model_group
 
 View = Callable[..., Any]  # a sync or async view
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -55,6 +55,16 @@ class Policy:
     cache: str
     timeout: int | None  # seconds an entry is kept; None: conditional GET only
     stale_timeout: int = 0  # seconds an expired entry is served while refreshed
+    rows: tuple[Row, ...] = ()  # row dependencies, named by URL keyword arguments
+
+    def groups_for(self, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+        """The request's groups: the static ones, plus its rows' (URL kwargs)."""
+        if not self.rows:
+            return self.groups
+        names = list(self.groups)
+        for dependency in self.rows:
+            names.extend(dependency.groups(kwargs))
+        return tuple(names)
 
     def cache_control(self) -> str:
         scope = "private" if self.per_user else "public"
@@ -200,9 +210,9 @@ def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
 
 
 def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
-    depends_on = list(options.pop("depends_on", ()))
-    names = (*options.pop("groups", ()), *map(model_group, depends_on))
-    if not names:
+    static, rows, models = split(options.pop("depends_on", ()))
+    names = (*options.pop("groups", ()), *static)
+    if not names and not rows:
         raise ValueError(
             "HTTP caching needs depends_on= models or groups= names to invalidate on."
         )
@@ -217,11 +227,12 @@ def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
         raise ValueError(
             "timeout and refresh_every must be > 0 and max_age, stale_timeout >= 0."
         )
-    watch(depends_on)
+    watch(models)
     qualname = getattr(view, "__qualname__", type(view).__qualname__)
     return Policy(
         name=f"http:{view.__module__}.{qualname}",
         groups=tuple(names),
+        rows=rows,
         query=tuple(options.pop("query", ())),
         timeout=timeout,
         **options,
@@ -231,7 +242,7 @@ def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
 def cache_response(
     timeout: int | None,
     *,
-    depends_on: Iterable[ModelRef] = (),
+    depends_on: Iterable[Dependency] = (),
     groups: Iterable[str] = (),
     query: Iterable[str] = (),
     refresh_every: int | None = None,

@@ -70,6 +70,7 @@ class Exchange:
         kwargs: dict[str, Any],
     ) -> None:
         self.request, self.policy = request, policy
+        self.groups = policy.groups_for(kwargs)
         # The key's query; the view itself is shown the same reduced query by
         # its decorator, while the middleware below still sees the whole URL
         # (``?profile=1`` for the profiling middleware, say).
@@ -106,19 +107,20 @@ class Exchange:
         if has_credentials(request) and not policy.per_user:
             return None
         # Inside a transaction that wrote these groups the view must see its own writes.
-        if set(policy.groups) & dirty_groups():
+        kwargs = kwargs or {}
+        if set(policy.groups_for(kwargs)) & dirty_groups():
             return None
         host = cache_host(request)
         if host is None:
             return None
-        return cls(request, policy, host, args, kwargs or {})
+        return cls(request, policy, host, args, kwargs)
 
     def begin(self) -> HttpResponseBase | None:
         """A response to send now (a 304 or a stored 200), or None to run the view."""
         policy, backend = self.policy, self.backend
         try:
             found = entries.lookup(
-                backend, self.key if policy.timeout else None, policy.groups
+                backend, self.key if policy.timeout else None, self.groups
             )
         except REDIS_ERRORS:  # a plain django-redis backend that raised
             stats.record(policy.name, "errors")
@@ -140,7 +142,7 @@ class Exchange:
             # Missing or expired: one caller computes it, the others wait for
             # it or, within stale_timeout, get the expired one.
             self.plan = entries.plan(
-                backend, self.key, policy.groups, lock=True, found=found
+                backend, self.key, self.groups, lock=True, found=found
             )
             if self.plan.status != MISS:
                 stored = Stored.from_value(self.plan.value)
