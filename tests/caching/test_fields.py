@@ -22,11 +22,6 @@ from tests.perfsite.factories import make_post
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=["locmem", "failover"])
-def backend(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 class Probe:
     def __init__(self) -> None:
         self.calls: list[Any] = []

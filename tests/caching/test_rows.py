@@ -27,11 +27,6 @@ from tests.perfsite.factories import make_post, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=["locmem", "failover"])
-def backend(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 class Probe:
     """A cached title of one post, and a cached list of all titles."""
 
