@@ -34,6 +34,7 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
     "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
     "CACHING_ROW_LIMIT": _Rule(int, 0, id="caching.E030"),
+    "CACHING_COUNTER_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E031"),
 }
 
 

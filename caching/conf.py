@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_EXIT_WAIT": 5.0,  # seconds
     # rows an update() lists to bump them one by one; beyond, the whole model
     "CACHING_ROW_LIMIT": 100,
+    # seconds between two flushes of a process's write-behind counters
+    "CACHING_COUNTER_FLUSH_INTERVAL": 5.0,
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
 }
@@ -109,6 +111,11 @@ class Settings:
     def ROW_LIMIT(self) -> int:
         """Rows a queryset write lists and bumps one by one; beyond, the model."""
         return int(self._get("CACHING_ROW_LIMIT"))
+
+    @property
+    def COUNTER_FLUSH_INTERVAL(self) -> float:
+        """Seconds a count waits in its process before it is written."""
+        return float(self._get("CACHING_COUNTER_FLUSH_INTERVAL"))
 
     @property
     def RELEASE(self) -> str:

@@ -34,7 +34,7 @@ from django.db import models
 from caching.keys import encode
 from caching.versions import ModelRef, _label, model_group, resolve_model, row_group
 
-__all__ = ["Fields", "Row", "fields", "row", "split", "write_groups"]
+__all__ = ["Fields", "Row", "field_groups", "fields", "row", "split", "write_groups"]
 
 
 def _pk(value: Any) -> str:
@@ -58,6 +58,18 @@ def field_names(model: ModelRef, names: Iterable[str]) -> frozenset[str]:
     return frozenset(result)
 
 
+def field_groups(
+    model: ModelRef, fields: Iterable[str], pks: Iterable[Any]
+) -> set[str]:
+    """The groups of these fields, model-wide and in each of these rows."""
+    label = _label(model)
+    names = field_names(model, fields)
+    result = {f"field:{label}:{f}" for f in names}
+    for pk in pks:
+        result.update(f"field:{label}:{f}:{_pk(pk)}" for f in names)
+    return result
+
+
 def write_groups(
     model: ModelRef,
     pks: Iterable[Any] | None = None,
@@ -67,20 +79,16 @@ def write_groups(
     None when which fields changed is not known."""
     label = _label(model)
     names = {model_group(model)}
+    pks = None if pks is None else list(pks)
     if fields is not None:
-        fields = field_names(model, fields)
-        names.update(f"field:{label}:{f}" for f in fields)
+        names |= field_groups(model, fields, pks or ())
     else:
         names.add(f"full:{label}")
+        names.update(f"full:{label}:{_pk(pk)}" for pk in pks or ())
     if pks is None:
         names.add(f"rows:{label}")
-        return names
-    for pk in pks:
-        names.add(row_group(model, pk))
-        if fields is None:
-            names.add(f"full:{label}:{_pk(pk)}")
-        else:
-            names.update(f"field:{label}:{f}:{_pk(pk)}" for f in fields)
+    else:
+        names.update(row_group(model, pk) for pk in pks)
     return names
 
 

@@ -42,6 +42,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 # (django.contrib.messages' cookie storage) it has not seen yet.
 MESSAGES_COOKIE = "messages"
 clock: Callable[[], float] = time.time  # injected by tests
+# Set on a request whose ``on_serve`` the middleware calls (the view then does not).
+SERVED = "_caching_on_serve"
+OnServe = Callable[[HttpRequest, HttpResponseBase, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Policy:
     timeout: int | None  # seconds an entry is kept; None: conditional GET only
     stale_timeout: int = 0  # seconds an expired entry is served while refreshed
     rows: tuple[Row, ...] = ()  # row dependencies, named by URL keyword arguments
+    on_serve: OnServe | None = None  # called for every response, stored or not
 
     def groups_for(self, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
         """The request's groups: the static ones, plus its rows' (URL kwargs)."""
@@ -178,6 +182,18 @@ def etag_matches(etag: str, if_none_match: str) -> bool:
     return any(candidate.removeprefix("W/") == bare for candidate in candidates)
 
 
+def served(
+    request: HttpRequest,
+    policy: Policy,
+    response: HttpResponseBase,
+    kwargs: Mapping[str, Any],
+) -> None:
+    """Call the policy's ``on_serve`` once per request, whoever answered it."""
+    if policy.on_serve is not None and not getattr(request, SERVED, False):
+        setattr(request, SERVED, True)
+        policy.on_serve(request, response, kwargs)
+
+
 def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         policy = policy_for(view)
@@ -190,6 +206,7 @@ def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
             ) -> HttpResponseBase:
                 filter_query(request, policy)
                 response: HttpResponseBase = await view(request, *args, **kwargs)
+                served(request, policy, response, kwargs)
                 return response
 
             _registered[async_wrapper] = policy
@@ -201,6 +218,7 @@ def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
         ) -> HttpResponseBase:
             filter_query(request, policy)
             response: HttpResponseBase = view(request, *args, **kwargs)
+            served(request, policy, response, kwargs)
             return response
 
         _registered[wrapper] = policy
@@ -250,11 +268,14 @@ def cache_response(
     per_user: bool = False,
     cache: str = "default",
     stale_timeout: int = 0,
+    on_serve: OnServe | None = None,
 ) -> Callable[[View], View]:
     """Store whole 200 responses until ``timeout`` or a bump of their groups.
 
     ``timeout=None`` stores nothing: conditional GET only (see ``conditional``).
-    Served by ``caching.middleware.ResponseCacheMiddleware``.
+    Served by ``caching.middleware.ResponseCacheMiddleware``. ``on_serve(request,
+    response, url_kwargs)`` runs for every response of the view, a stored one
+    or a 304 included (a view counter, say); it must be cheap and not raise.
     """
     options = {
         "depends_on": depends_on,
@@ -265,6 +286,7 @@ def cache_response(
         "per_user": per_user,
         "cache": cache,
         "stale_timeout": stale_timeout,
+        "on_serve": on_serve,
     }
     return _decorator(lambda view: _policy(view, timeout, dict(options)))
 

@@ -50,6 +50,7 @@ from caching.http import (
     make_etag,
     policy_of,
     request_token,
+    served,
 )
 from caching.invalidation import dirty_groups
 from caching.responses import Stored, accept_token, add_variant, shareable
@@ -243,10 +244,13 @@ class ResponseCacheMiddleware:
         # Django sets the same again when the request goes down; a stored
         # response answered here is then still named by its route (metrics).
         request.resolver_match = match
-        policy = policy_of(match.func)
+        declared_policy = policy = policy_of(match.func)
         if policy is not None and policy.per_user:
             policy = None  # needs request.user: see process_view
-        return handle(request, policy, self.get_response, match.args, match.kwargs)
+        response = handle(request, policy, self.get_response, match.args, match.kwargs)
+        if declared_policy is not None:
+            served(request, declared_policy, response, match.kwargs)
+        return response
 
     def process_view(
         self,

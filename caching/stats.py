@@ -12,7 +12,6 @@ gunicorn worker's graceful stop runs the interpreter's exit handlers).
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from django.core.cache import caches
 
 from caching.conf import conf
+from caching.flushing import IdleFlusher
 from caching.health import reporting
 from caching.keys import STATS_NAMES_KEY, stats_key
 
@@ -33,7 +33,6 @@ _pending: dict[str, dict[str, float]] = {}
 _kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
 _next_flush = 0.0  # clock() value; the first record() flushes and sets it
 clock: Callable[[], float] = time.monotonic
-_flusher_started = False  # in this process (reset in a forked child)
 
 
 def record(name: str, field: str, amount: float = 1) -> None:
@@ -41,35 +40,18 @@ def record(name: str, field: str, amount: float = 1) -> None:
         counters = _pending.setdefault(name, dict.fromkeys(FIELDS, 0.0))
         counters[field] += amount
         due = clock() >= _next_flush
-    if not _flusher_started:
-        _start_flusher()
+    flusher.ensure_started()
     if due:
         flush()
 
 
-def _start_flusher() -> None:
-    global _flusher_started
-    with _lock:
-        if _flusher_started:
-            return
-        _flusher_started = True
-    threading.Thread(
-        target=_flush_when_idle, name="caching-stats-flush", daemon=True
-    ).start()
-
-
-def _flush_when_idle() -> None:
-    while True:
-        # seconds; short steps, so a shorter interval set later takes effect soon
-        time.sleep(min(max(conf.STATS_FLUSH_INTERVAL, 0.05), 1.0))
-        if _pending and clock() >= _next_flush:
-            flush()
+def _due() -> bool:
+    return bool(_pending) and clock() >= _next_flush
 
 
 def _forked() -> None:
-    global _flusher_started, _lock
+    global _lock
     _lock = threading.Lock()  # another thread may have held it at the fork
-    _flusher_started = False  # threads do not survive a fork
     _pending.clear()  # the parent's counts are the parent's to flush
     _kept.clear()
 
@@ -162,4 +144,6 @@ def reset() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-atexit.register(flush)
+flusher = IdleFlusher(
+    "caching-stats-flush", flush, _due, lambda: conf.STATS_FLUSH_INTERVAL
+)
