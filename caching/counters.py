@@ -72,7 +72,7 @@ class Counter:
         watch([model])  # the model's other writes invalidate as usual
 
     def __repr__(self) -> str:
-        return f"<Counter {self.model_ref}.{self.field}>"
+        return f"<Counter {self.model._meta.label}.{self.field}>"
 
     @property
     def model(self) -> type[models.Model]:
