@@ -15,6 +15,7 @@ processes only once flushed (``value`` adds this process's own).
 A flush sends no signal and bumps neither the model's nor the rows' groups:
 only the counter field's groups (``caching.deps.field_groups``), and for a
 row only once the counts flushed since its last bump exceed ``tolerance``
+or, with ``max_age``, once the first of them is that many seconds old
 (counted per process). So a page that does not declare the field
 (``row(Post, "pk", fields=[...])`` without it) is never invalidated by a
 count, and one that declares it shows a count at most one interval (plus
@@ -60,14 +61,16 @@ class Counter:
         field: str,
         *,
         tolerance: int = 0,
+        max_age: float | None = None,
         using: str = DEFAULT_DB_ALIAS,
     ) -> None:
-        if tolerance < 0:
-            raise ValueError("Counter needs tolerance >= 0.")
+        if tolerance < 0 or (max_age is not None and max_age < 0):
+            raise ValueError("Counter needs tolerance >= 0 and max_age >= 0.")
         self.model_ref, self.field = model, field
-        self.tolerance, self.using = tolerance, using
+        self.tolerance, self.max_age, self.using = tolerance, max_age, using
         self._pending: dict[Any, int] = {}
-        self._drift: dict[Any, int] = {}  # flushed since the row's last bump
+        # Per row: counts flushed since its last bump, and when the first was.
+        self._drift: dict[Any, tuple[int, float]] = {}
         _counters.append(self)
         watch([model])  # the model's other writes invalidate as usual
 
@@ -122,7 +125,7 @@ class Counter:
 
     def _flush(self) -> int:
         batch = self._take()
-        if not batch:
+        if not batch and not self._aging():
             return 0
         field = field_names(self.model_ref, [self.field])  # checked here, once ready
         rows: models.QuerySet[Any] = models.QuerySet(self.model).using(self.using)
@@ -140,16 +143,25 @@ class Counter:
             raise
         return len(batch)
 
+    def _aging(self) -> bool:
+        """Rows with counts flushed but not bumped, that ``max_age`` will bump."""
+        return self.max_age is not None and bool(self._drift)
+
     def _drifted(self, batch: dict[Any, int]) -> list[Any]:
-        """The rows whose flushed counts since their last bump exceed tolerance."""
-        drifted = []
+        """The rows to bump: their counts flushed since their last bump exceed
+        ``tolerance``, or the first of them is ``max_age`` seconds old."""
+        now = clock()
         for key, amount in batch.items():
-            drift = self._drift.get(key, 0) + abs(amount)
-            if drift > self.tolerance:
-                drifted.append(key)
-                self._drift.pop(key, None)
-            else:
-                self._drift[key] = drift
+            drift, since = self._drift.get(key, (0, now))
+            self._drift[key] = (drift + abs(amount), since)
+        drifted = [
+            key
+            for key, (drift, since) in self._drift.items()
+            if drift > self.tolerance
+            or (self.max_age is not None and now - since >= self.max_age)
+        ]
+        for key in drifted:
+            del self._drift[key]
         return drifted
 
 
@@ -198,7 +210,7 @@ def reset() -> None:
 
 
 def _due() -> bool:
-    return clock() >= _next_flush and any(c._pending for c in _counters)
+    return clock() >= _next_flush and any(c._pending or c._aging() for c in _counters)
 
 
 def _forked() -> None:

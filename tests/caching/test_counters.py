@@ -21,7 +21,7 @@ from caching.counters import Counter
 from caching.decorators import cache_result
 from caching.deps import row
 from perfsite.models import Post
-from perfsite.views import post_views
+from perfsite.views import VIEWS_TOLERANCE, post_views
 from tests.perfsite.factories import make_post
 from tests.support.services import RedisServer
 from tests.support.workers import ROOT, migrated_env
@@ -71,10 +71,13 @@ def test_bad_pks_and_tolerances_are_refused(views: Counter) -> None:
         views.add("five")
     with pytest.raises(ValueError, match="tolerance >= 0"):
         Counter(Post, "views", tolerance=-1)
+    with pytest.raises(ValueError, match="max_age >= 0"):
+        Counter(Post, "views", max_age=-1)
     assert repr(views) == "<Counter perfsite.Post.views>"
 
 
 def test_a_flush_invalidates_only_what_declares_the_field(views: Counter) -> None:
+    strict = Counter(Post, "views")  # tolerance=0: every flush that counted
     calls: list[str] = []
 
     @cache_result(60, depends_on=[row(Post, "pk", fields=["title"])])
@@ -90,7 +93,7 @@ def test_a_flush_invalidates_only_what_declares_the_field(views: Counter) -> Non
 
     a, b = make_post(), make_post()
     title(a.pk), card(a.pk), card(b.pk)
-    views.add(a.pk)
+    strict.add(a.pk)
     counters.flush()
     assert title(a.pk) == a.title and card(b.pk) == (b.title, 0)
     assert calls == ["title", "card", "card"]
@@ -98,14 +101,21 @@ def test_a_flush_invalidates_only_what_declares_the_field(views: Counter) -> Non
     assert calls[-1] == "card"
 
 
-def test_tolerance_defers_the_bump(views: Counter) -> None:
-    lenient = Counter(Post, "views", tolerance=2)
+def shown_views() -> tuple[Any, list[int]]:
+    """A cached function that shows a post's views (declares the field)."""
     calls: list[int] = []
 
     @cache_result(60, depends_on=[row(Post, "pk", fields=["views"])])
     def shown(pk: int) -> int:
         calls.append(pk)
         return Post.objects.get(pk=pk).views
+
+    return shown, calls
+
+
+def test_tolerance_defers_the_bump(views: Counter) -> None:
+    lenient = Counter(Post, "views", tolerance=2)
+    shown, calls = shown_views()
 
     a = make_post()
     shown(a.pk)
@@ -182,8 +192,16 @@ def test_the_post_page_counts_stored_hits_and_304s(views: Counter) -> None:
     client.get(f"/posts/{b.pk}/")
     assert counters.flush() == 2
     assert stored(a) == 3
+    # 3 views are within the page's tolerance: it is not rendered again.
+    assert (
+        client.get(f"/posts/{a.pk}/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code
+        == 304
+    )
+    views.add(a.pk, VIEWS_TOLERANCE - 3)  # 4 + 17 = 21 counted since the render
+    counters.flush()
     page = client.get(f"/posts/{a.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
-    assert page.status_code == 200 and b"3 views" in page.content
+    assert page.status_code == 200
+    assert f"{4 + VIEWS_TOLERANCE - 3} views".encode() in page.content
 
 
 def test_without_the_response_cache_the_view_counts(
@@ -220,8 +238,33 @@ def test_an_exiting_process_writes_its_counts(
 
     pk = run("from tests.perfsite.factories import make_post; print(make_post().pk)")
     # The interval is 10**9 seconds in the test settings: only the exit flushes.
-    run(f"from perfsite.views import post_views; post_views.add({pk}, 7)")
+    run(
+        f"from perfsite.views import VIEWS_TOLERANCE, post_views; post_views.add({pk}, 7)"
+    )
     shown = run(
         f"from perfsite.models import Post; print(Post.objects.get(pk={pk}).views)"
     )
     assert shown == "7"
+
+
+def test_max_age_bumps_a_row_whose_count_moved_too_little(
+    views: Counter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(counters, "clock", lambda: now[0])
+    aged = Counter(Post, "views", tolerance=100, max_age=60)
+    shown, calls = shown_views()
+
+    a = make_post()
+    shown(a.pk)
+    aged.add(a.pk)
+    counters.flush()
+    now[0] += 59
+    counters.flush()  # nothing new, 59 s: still within max_age
+    assert shown(a.pk) == 0
+    now[0] += 1
+    counters.flush()  # nothing new either, but the first count is 60 s old
+    assert shown(a.pk) == 1 and len(calls) == 2
+    now[0] += 60
+    counters.flush()  # bumped already: nothing drifted since
+    assert shown(a.pk) == 1 and len(calls) == 2
