@@ -1,30 +1,43 @@
-"""A read/write mix on the demo's post pages: hit rate, throughput, stale reads.
+"""A read/write mix on the post pages: perfsite, django-cacheops, django-cachalot.
 
-    .venv/bin/python bench/mixed.py [--posts 2000] [--read-set 1000]
-        [--duration 15] [--rounds 3] [--clients 2] [--threads 4]
+    .venv/bin/python -m pip install -e ".[dev,bench]"
+    [DATABASE_URL=postgres://...] .venv/bin/python bench/mixed.py [--posts 2000]
+        [--read-set 1000] [--duration 10] [--rounds 3] [--clients 2] [--threads 4]
+        [--sites perfsite,cacheops,cachalot]
 
-The demo under gunicorn (2 workers) on a private redis-server, seeded with
-``--posts`` posts. Readers (``--clients`` processes of ``--threads`` threads)
-fetch ``/posts/<pk>/`` with ``pk`` drawn from a Zipf law (s = 1.1) over the
-first ``--read-set`` posts; a reader sends the ETag it last got for the URL
-(``If-None-Match``), except for about 1 read in 20, a fresh anonymous visitor.
-Every post page served counts a view (``perfsite.views.post_views``, flushed
-every ``CACHING_COUNTER_FLUSH_INTERVAL`` seconds).
+Three sites, each under gunicorn (2 workers) with a database of its own
+(PostgreSQL when ``DATABASE_URL`` is given, else SQLite) seeded with
+``--posts`` posts, and a Redis database of its own on one private
+redis-server (``bench/mixed_settings.py``, ``bench/mixed_site.py``):
 
-Phases, interleaved within each round (A B C, A B C, ...):
+- ``perfsite``: the demo as it is, its post pages in the response cache;
+- ``cacheops``: the same page rendered on every request, its queries cached
+  by django-cacheops (``ops: all`` on posts and users);
+- ``cachalot``: the same, its queries cached by django-cachalot.
+
+All three count a view per page served with the same write-behind counter
+(``perfsite.views.post_views``). Readers (``--clients`` processes of
+``--threads`` threads) fetch ``/posts/<pk>/`` with ``pk`` drawn from a Zipf
+law (s = 1.1) over the first ``--read-set`` posts; a reader sends the ETag it
+last got for the URL (``If-None-Match``), except for about 1 read in 20, a
+fresh anonymous visitor.
+
+Phases, each run on every site in turn (interleaved), every round:
 
 - ``reads``: the readers alone;
 - ``+10 writes/s``: plus 10 ``update(views=F("views") + 1)`` a second, each to
-  a post outside the read set (the issue's measurement);
-- ``+ title edits``: plus a title edit of a post of the read set every 2 s,
-  each followed by the check below.
+  a post outside the read set (the issue's measurement), made by a process
+  in the site's own settings, so the site's invalidation sees them;
+- ``+ title edits``: plus a title edit of a popular post every 2 s.
 
-A read is stale when it started after an edit of its post had committed and
-shows the old title. The hit rate is the post page's, from the site's own
-statistics (hits, 304s included, over hits, misses and stale serves). After
-the last round the site is stopped (its workers flush their counts at exit)
-and the views added to the database are compared with the post pages served
-(200s and 304s): a count lost would show there.
+The hit rate counts the post pages answered without a single ``SELECT``
+(``bench.mixed_site.CountReads``): a stored response or a 304 for perfsite,
+every query answered from the cache for the peers (which still render). A
+read is stale when it started after an edit of its post had committed and
+shows the old title. After the last round the sites are stopped (their
+workers flush their counts at exit) and the views added to each database are
+compared with the pages served (200s and 304s) plus the writes: a count lost
+would show there.
 """
 
 from __future__ import annotations
@@ -39,17 +52,21 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 import argparse  # noqa: E402
 import gzip  # noqa: E402
 import http.client  # noqa: E402
+import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 from bisect import bisect  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from itertools import accumulate  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -58,7 +75,7 @@ from tests.support.gunicorn import gunicorn  # noqa: E402
 from tests.support.services import RedisServer, redis_binary  # noqa: E402
 
 TITLE = re.compile(rb'<h1 id="post-title" class="article__title">(.*?)</h1>', re.S)
-POLICY = "http:perfsite.views.post_detail"
+HITS_KEY = "mixed:reads"  # bench.mixed_site.HITS_KEY, read without Django
 FRESH_VISITOR = 20  # one read in 20 sends no If-None-Match
 WRITES_PER_SECOND = 10
 EDIT_EVERY = 2.0  # seconds
@@ -132,7 +149,7 @@ def _write(stop: threading.Event, first: int, last: int) -> int:
     return written
 
 
-def _edit(stop: threading.Event, edits: list[tuple[float, int, bytes]], n: int) -> None:
+def _edit(stop: threading.Event, edits: list[list[Any]], n: int) -> None:
     from perfsite.models import Post
 
     rng = random.Random(n)
@@ -140,144 +157,239 @@ def _edit(stop: threading.Event, edits: list[tuple[float, int, bytes]], n: int) 
         pk = rng.randint(1, 50)  # popular posts: read often right after
         post = Post.objects.get(pk=pk)
         post.title = f"Edited {n}.{len(edits)} of {pk}"
-        # Committed (autocommit) and bumped when this returns; update_fields,
+        # Committed (autocommit) and invalidated when this returns; update_fields,
         # so the flushes of the view counts meanwhile are not overwritten.
         post.save(update_fields=["title"])
-        edits.append((time.time(), pk, post.title.encode()))
+        edits.append([time.time(), pk, post.title])
 
 
-def _stats() -> dict[str, float]:
-    from caching import stats
+def writer_main(args: argparse.Namespace) -> None:
+    """``--writer``: the writes of one phase, in the site's own settings (so the
+    site's invalidation sees them); prints what it wrote as JSON."""
+    import django
 
-    row = stats.snapshot().get(POLICY, {})
-    return {k: row.get(k, 0.0) for k in ("hits", "misses", "stale")}
+    django.setup()
+    if args.writer == "views":
+        from django.db.models import Sum
 
+        from perfsite.models import Post
 
-def run_phase(name: str, base: str, args: argparse.Namespace, n: int) -> dict[str, Any]:
-    before = _stats()
+        print(json.dumps(Post.objects.aggregate(n=Sum("views"))["n"] or 0))
+        return
     stop = threading.Event()
-    edits: list[tuple[float, int, bytes]] = []
-    side: list[threading.Thread] = []
+    edits: list[list[Any]] = []
     written: list[int] = []
-    if name != "reads":
-        first = args.read_set + 1
-        side.append(
-            threading.Thread(
-                target=lambda: written.append(_write(stop, first, args.posts))
-            )
+    threads = [
+        threading.Thread(
+            target=lambda: written.append(_write(stop, args.read_set + 1, args.posts))
         )
-    if name == "+ title edits":
-        side.append(threading.Thread(target=_edit, args=(stop, edits, n)))
-    queue: Any = multiprocessing.get_context("fork").Queue()
+    ]
+    if args.writer == "+ title edits":
+        threads.append(threading.Thread(target=_edit, args=(stop, edits, args.seed)))
+    for thread in threads:
+        thread.start()
+    time.sleep(args.duration)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"written": sum(written), "edits": edits}))
+
+
+@dataclass
+class Site:
+    name: str
+    env: dict[str, str]
+    redis: Any  # a client of the site's own Redis database
+    base: str = ""
+    figures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    served: int = 0  # post pages answered 200 or 304
+    written: int = 0
+    views_before: int = 0
+
+    def reads(self) -> dict[str, int]:
+        raw = self.redis.hgetall(HITS_KEY)
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+    def helper(self, *argv: str) -> Any:
+        done = subprocess.run(
+            [sys.executable, __file__, *argv],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_phase(site: Site, name: str, args: argparse.Namespace, n: int) -> None:
+    before = site.reads()
+    writer = None
+    if name != "reads":
+        writer = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--writer",
+                name,
+                "--seed",
+                str(n),
+                "--duration",
+                str(args.duration),
+                "--posts",
+                str(args.posts),
+                "--read-set",
+                str(args.read_set),
+            ],
+            env=site.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    context = multiprocessing.get_context("fork")
+    queue: Any = context.Queue()
     clients = [
-        multiprocessing.get_context("fork").Process(
+        context.Process(
             target=_read,
-            args=(base, args.read_set, args.duration, args.threads, n * 10 + c, queue),
+            args=(
+                site.base,
+                args.read_set,
+                args.duration,
+                args.threads,
+                n * 10 + c,
+                queue,
+            ),
         )
         for c in range(args.clients)
     ]
     started = time.monotonic()
-    for process in [*clients]:
+    for process in clients:
         process.start()
-    for thread in side:
-        thread.start()
     results = [r for _ in clients for r in queue.get()]
     elapsed = time.monotonic() - started
     for process in clients:
         process.join()
-    stop.set()
-    for thread in side:
-        thread.join()
-    time.sleep(1.5)  # the workers' statistics of the phase reach Redis
-    after = _stats()
+    wrote = {"written": 0, "edits": []}
+    if writer is not None:
+        out, _ = writer.communicate(timeout=600)
+        wrote = json.loads(out.strip().splitlines()[-1])
+    after = site.reads()
     served = {k: sum(r["counts"][k] for r in results) for k in ("200", "304", "other")}
     stale = 0
     for result in results:
         for started_at, pk, title in result["seen"]:
             # The last edit of this post committed before the read started.
-            done = [e for e in edits if e[1] == pk and e[0] < started_at]
+            done = [e for e in wrote["edits"] if e[1] == pk and e[0] < started_at]
             if done:
-                stale += title != max(done)[2]
-    hits = after["hits"] - before["hits"]
-    looked = (
-        hits + after["misses"] - before["misses"] + after["stale"] - before["stale"]
+                stale += title != max(done)[2].encode()
+    hits = after.get("hit", 0) - before.get("hit", 0)
+    looked = hits + after.get("miss", 0) - before.get("miss", 0)
+    site.served += served["200"] + served["304"]
+    site.written += wrote["written"]
+    site.figures.setdefault(name, []).append(
+        {
+            "rps": sum(served.values()) / elapsed,
+            "hit_rate": hits / looked if looked else 0.0,
+            "stale": stale,
+            "edits": len(wrote["edits"]),
+        }
     )
-    return {
-        "rps": (served["200"] + served["304"] + served["other"]) / elapsed,
-        "hit_rate": hits / looked if looked else 0.0,
-        "stale": stale,
-        "edits": len(edits),
-        "writes": sum(written),
-        "served": served,
-    }
+
+
+def site_database(url: str | None, name: str, workdir: Path) -> str:
+    """A database of its own for each site: a fresh PostgreSQL one, or SQLite."""
+    if not url:
+        return f"sqlite:///{workdir / (name + '.sqlite3')}"
+    import psycopg
+
+    database = f"perfsite_mixed_{name}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {database}")
+        connection.execute(f"CREATE DATABASE {database}")
+    return url.rsplit("/", 1)[0] + "/" + database
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--read-set", type=int, default=1000)
-    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--sites", default="perfsite,cacheops,cachalot")
+    parser.add_argument("--writer", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.writer:
+        writer_main(args)
+        return
 
-    redis = RedisServer(redis_binary())
-    redis.start()
+    import redis as redis_py
+
+    server = RedisServer(redis_binary())
+    server.start()
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-mixed-"))
+    phases = ["reads", "+10 writes/s", "+ title edits"]
+    sites: list[Site] = []
     try:
-        env = prepare_site(
-            workdir,
-            users=50,
-            posts=args.posts,
-            REDIS_URL=redis.url,
-            DJANGO_SETTINGS_MODULE="bench.mixed_settings",
-        )
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        from django.db.models import Sum
-
-        from perfsite.models import Post
-
-        views_before = Post.objects.aggregate(n=Sum("views"))["n"] or 0
-        phases = ["reads", "+10 writes/s", "+ title edits"]
-        figures: dict[str, list[dict[str, Any]]] = {p: [] for p in phases}
-        with gunicorn(env, workers=2, log=workdir / "gunicorn.log") as base:
-            for pk in range(1, args.read_set + 1):  # every page of the read set stored
-                urllib.request.urlopen(f"{base}/posts/{pk}/", timeout=30).read()
-            warm = argparse.Namespace(**{**vars(args), "duration": 5.0})
-            warmup = run_phase("reads", base, warm, 0)
-            warmup["served"]["200"] += args.read_set
+        for number, name in enumerate(args.sites.split(",")):
+            url = f"redis://127.0.0.1:{server.port}/{number}"
+            env = prepare_site(
+                workdir / name,
+                users=50,
+                posts=args.posts,
+                REDIS_URL=url,
+                DJANGO_SETTINGS_MODULE="bench.mixed_settings",
+                MIXED_PEER="" if name == "perfsite" else name,
+                DATABASE_URL=site_database(
+                    os.environ.get("DATABASE_URL"), name, workdir
+                ),
+            )
+            site = Site(name, env, redis_py.Redis.from_url(url))
+            site.views_before = site.helper("--writer", "views")
+            sites.append(site)
+        with ExitStack() as stack:
+            for site in sites:
+                site.base = stack.enter_context(
+                    gunicorn(site.env, workers=2, log=workdir / f"{site.name}.log")
+                )
+                for pk in range(1, args.read_set + 1):  # every page read once
+                    urllib.request.urlopen(
+                        f"{site.base}/posts/{pk}/", timeout=30
+                    ).read()
+                site.served += args.read_set
             for n in range(1, args.rounds + 1):
                 for phase in phases:
-                    figures[phase].append(run_phase(phase, base, args, n))
-                    print(phase, figures[phase][-1]["served"], flush=True)
+                    for site in sites:  # interleaved: A B C, A B C, ...
+                        run_phase(site, phase, args, n)
+                        print(site.name, phase, site.figures[phase][-1], flush=True)
         # Stopped: the workers have flushed their counts at exit.
-        written = sum(f["writes"] for p in phases for f in figures[p])
-        counted_pages = sum(
-            f["served"]["200"] + f["served"]["304"]
-            for f in [warmup, *(f for p in phases for f in figures[p])]
-        )
-        views_after = Post.objects.aggregate(n=Sum("views"))["n"] or 0
         print()
-        print(f"{'phase':<16} {'req/s':>8} {'hit rate':>9} {'stale':>6} {'edits':>6}")
-        for phase in phases:
-            rows = figures[phase]
-            print(
-                f"{phase:<16} {statistics.median(r['rps'] for r in rows):>8.0f} "
-                f"{statistics.median(r['hit_rate'] for r in rows):>9.1%} "
-                f"{sum(r['stale'] for r in rows):>6} {sum(r['edits'] for r in rows):>6}"
-            )
         print(
-            f"\nviews added to the database: {views_after - views_before}; "
-            f"post pages served (200 and 304): {counted_pages}; "
-            f"writes to other posts: {written}; lost: "
-            f"{counted_pages + written - (views_after - views_before)}"
+            f"{'site':<10} {'phase':<15} {'req/s':>7} {'hit rate':>9} "
+            f"{'stale reads':>12}"
         )
+        for phase in phases:
+            for site in sites:
+                rows = site.figures[phase]
+                stale = sum(r["stale"] for r in rows)
+                edits = sum(r["edits"] for r in rows)
+                print(
+                    f"{site.name:<10} {phase:<15} "
+                    f"{statistics.median(r['rps'] for r in rows):>7.0f} "
+                    f"{statistics.median(r['hit_rate'] for r in rows):>9.1%} "
+                    f"{f'{stale} / {edits} edits' if edits else stale:>12}"
+                )
+        print()
+        for site in sites:
+            added = site.helper("--writer", "views") - site.views_before
+            lost = site.served + site.written - added
+            print(
+                f"{site.name}: views added to the database {added}, post pages "
+                f"served {site.served} + writes {site.written}: {lost} lost"
+            )
     finally:
-        redis.stop()
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
