@@ -13,7 +13,8 @@ redis-server (``bench/mixed_settings.py``, ``bench/mixed_site.py``):
 - ``perfsite``: the demo as it is, its post pages in the response cache;
 - ``cacheops``: the same page rendered on every request, its queries cached
   by django-cacheops (``ops: all`` on posts and users);
-- ``cachalot``: the same, its queries cached by django-cachalot.
+- ``cachalot``: the same, its queries cached by django-cachalot;
+- ``uncounted`` (only when listed in ``--sites``): perfsite counting no views.
 
 All three count a view per page served with the same write-behind counter
 (``perfsite.views.post_views``). Readers (``--clients`` processes of
@@ -340,7 +341,8 @@ def main() -> None:
                 posts=args.posts,
                 REDIS_URL=url,
                 DJANGO_SETTINGS_MODULE="bench.mixed_settings",
-                MIXED_PEER="" if name == "perfsite" else name,
+                MIXED_PEER="" if name in {"perfsite", "uncounted"} else name,
+                MIXED_COUNT="0" if name == "uncounted" else "1",
                 DATABASE_URL=site_database(
                     os.environ.get("DATABASE_URL"), name, workdir
                 ),
@@ -383,6 +385,9 @@ def main() -> None:
         print()
         for site in sites:
             added = site.helper("--writer", "views") - site.views_before
+            if site.name == "uncounted":
+                print(f"uncounted: post pages served {site.served} (not counted)")
+                continue
             lost = site.served + site.written - added
             print(
                 f"{site.name}: views added to the database {added}, post pages "
