@@ -9,7 +9,9 @@ whole middleware stack, served by the same processes. The site runs on a
 private redis-server (FailoverCache); the same views are also served uncached
 and under Django's ``cache_page``, and a naive Flask app (bench/naive_flask.py,
 2 gunicorn workers) serves popular posts and stats from the same database and
-Redis.
+Redis. When Varnish is installed, it runs in front of the same gunicorn
+(deploy/varnish/perfsite.vcl, the site purging it) and the cached pages are
+also loaded through it: "Varnish, hit" and "Varnish, 304" rows.
 
 A Lua script counts the statuses wrk got; a "304" row that got any 200 fails
 the run. The home page's ETag moves each minute (``refresh_every=60``): it is
@@ -41,7 +43,8 @@ from dataclasses import dataclass, field  # noqa: E402
 
 from bench.harness import parse_wrk, prepare_site  # noqa: E402
 from tests.support.gunicorn import gunicorn  # noqa: E402
-from tests.support.services import RedisServer  # noqa: E402
+from tests.support.services import RedisServer, free_port  # noqa: E402
+from tests.support.varnish import Varnish, varnishd  # noqa: E402
 
 GZIP = "Accept-Encoding: gzip"
 COUNT_STATUSES = """
@@ -131,9 +134,9 @@ def run_wrk(row: Row, script: Path, duration: int) -> None:
         row.statuses[name] += int(value)
 
 
-def rows_for(base: str, flask: str) -> list[Row]:
+def rows_for(base: str, flask: str, edge: str | None) -> list[Row]:
     popular = "/api/posts/popular?limit=10"
-    return [
+    rows = [
         Row("floor: /api/health", base + "/api/health"),
         Row("popular: uncached", base + "/bench/uncached/popular?limit=10"),
         Row("popular: Django cache_page", base + "/bench/cache_page/popular?limit=10"),
@@ -148,6 +151,16 @@ def rows_for(base: str, flask: str) -> list[Row]:
         Row("stats: ours, 304", base + "/api/stats", etag_of=base + "/api/stats"),
         Row("stats: naive Flask + Redis", flask + "/api/stats"),
     ]
+    if edge is not None:
+        # Home and stats change ETag each minute (refresh_every=60), on Varnish's
+        # own schedule there: only popular gets a 304 row.
+        rows += [
+            Row("popular: Varnish, hit", edge + popular),
+            Row("popular: Varnish, 304", edge + popular, etag_of=edge + popular),
+            Row("home: Varnish, hit", edge + "/"),
+            Row("stats: Varnish, hit", edge + "/api/stats"),
+        ]
+    return rows
 
 
 def median(values: list[float]) -> float:
@@ -212,6 +225,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-bench-"))
     script = workdir / "statuses.lua"
     script.write_text(COUNT_STATUSES)
+    edge = Varnish("", free_port()) if varnishd() else None
     try:
         env = prepare_site(
             workdir,
@@ -220,6 +234,8 @@ def main() -> None:
             DJANGO_SETTINGS_MODULE="bench.http_site",
             REDIS_URL=redis.url,
         )
+        if edge is not None:  # tags, s-maxage and purges, as scripts/dev edge
+            env["VARNISH_URL"] = edge.url
         database = env["DATABASE_URL"]
         flask_env = {**env, "BENCH_DATABASE_URL": database, "REDIS_URL": redis.url}
         with (
@@ -232,7 +248,10 @@ def main() -> None:
                 ready_path="/api/posts/popular",
             ) as flask,
         ):
-            rows = rows_for(base, flask)
+            if edge is not None:
+                edge.backend = base.removeprefix("http://")
+                edge.start()
+            rows = rows_for(base, flask, edge.url if edge else None)
             for row in rows:  # warm-up: caches, connections, compressed variants
                 run_wrk(row, script, duration=1)
                 row.rps.clear(), row.p50.clear(), row.p99.clear()
@@ -241,6 +260,8 @@ def main() -> None:
                 for row in rows:
                     run_wrk(row, script, args.duration)
     finally:
+        if edge is not None:
+            edge.close()
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     kind = "PostgreSQL" if database.startswith("postgres") else "SQLite"

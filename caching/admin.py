@@ -63,6 +63,7 @@ class CacheStatisticsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "columns": list(report.SORT_KEYS),
             "groups": report.group_names(),
             "backends": report.backends(),
+            "purges": report.purges(),
         }
         return TemplateResponse(request, "caching/statistics.html", context)
 

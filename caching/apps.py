@@ -20,6 +20,7 @@ class CachingConfig(AppConfig):
             check_redis,
             check_release,
             check_settings,
+            check_shared_caches,
         )
         from caching.invalidation import connect_pending
         from caching.near_redis import reset_on_setting_change
@@ -27,6 +28,7 @@ class CachingConfig(AppConfig):
         checks.register(check_settings)
         checks.register(check_release)
         checks.register(check_middleware)
+        checks.register(check_shared_caches)
         setting_changed.connect(
             reset_on_setting_change, dispatch_uid="caching.near_redis.reset"
         )

@@ -33,6 +33,8 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_NEAR_MAX_ENTRIES": _Rule(int, 0, id="caching.E021"),
     "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
     "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
+    "CACHING_SHARED_MAX_AGE": _Rule(int, 0, id="caching.E025"),
+    "CACHING_PURGE_QUEUE": _Rule(int, 1, id="caching.E026"),
     "CACHING_ROW_LIMIT": _Rule(int, 0, id="caching.E030"),
     "CACHING_COUNTER_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E031"),
 }
@@ -91,6 +93,41 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 Error(
                     "CACHING_BREAKER_COOLDOWN_MAX is below CACHING_BREAKER_COOLDOWN.",
                     id="caching.E013",
+                )
+            )
+    return errors
+
+
+def check_shared_caches(**kwargs: Any) -> list[CheckMessage]:
+    """Surrogate-key preset and purge targets (ids caching.E024, E027, W003)."""
+    from caching.purgers import configured
+    from caching.surrogate import PRESETS
+
+    errors: list[CheckMessage] = []
+    preset = getattr(settings, "CACHING_SURROGATE_KEYS", "")
+    if preset not in ("", None, *PRESETS):
+        errors.append(
+            Error(
+                "CACHING_SURROGATE_KEYS is not a known preset.",
+                hint=f"Got {preset!r}; use one of {', '.join(map(repr, PRESETS))}, "
+                "or '' for none.",
+                id="caching.E024",
+            )
+        )
+    purgers = getattr(settings, "CACHING_PURGERS", [])
+    try:
+        targets = configured(purgers or [])
+    except ValueError as exc:
+        errors.append(
+            Error("CACHING_PURGERS is invalid.", hint=str(exc), id="caching.E027")
+        )
+    else:
+        if targets and not preset:
+            errors.append(
+                Warning(
+                    "CACHING_PURGERS is set but CACHING_SURROGATE_KEYS is not.",
+                    hint="Responses carry no tags, so purges remove nothing.",
+                    id="caching.W003",
                 )
             )
     return errors

@@ -31,6 +31,13 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_COUNTER_FLUSH_INTERVAL": 5.0,
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
+    # Shared HTTP caches (caching.surrogate, caching.purge): "" (none), "xkey",
+    # "fastly" or "cloudflare"; seconds a shared cache keeps a page (0: no
+    # s-maxage); purge targets; tags a process keeps pending per target.
+    "CACHING_SURROGATE_KEYS": "",
+    "CACHING_SHARED_MAX_AGE": 0,
+    "CACHING_PURGERS": [],
+    "CACHING_PURGE_QUEUE": 10_000,
 }
 
 
@@ -126,6 +133,26 @@ class Settings:
 
             return default_release()
         return str(value)
+
+    @property
+    def SURROGATE_KEYS(self) -> str:
+        """The surrogate-key preset: which header a shared cache reads tags from."""
+        return str(self._get("CACHING_SURROGATE_KEYS") or "")
+
+    @property
+    def SHARED_MAX_AGE(self) -> int:
+        """Seconds a shared cache may keep a page (``s-maxage``); 0: none."""
+        return int(self._get("CACHING_SHARED_MAX_AGE"))
+
+    @property
+    def PURGERS(self) -> Any:
+        """Where bumped groups' tags are purged (a list: see ``caching.purgers``)."""
+        return self._get("CACHING_PURGERS") or []
+
+    @property
+    def PURGE_QUEUE(self) -> int:
+        """Tags a process keeps waiting per purge target; beyond, they are dropped."""
+        return int(self._get("CACHING_PURGE_QUEUE"))
 
 
 conf = Settings()

@@ -32,12 +32,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.models import F
 
+from caching.background import Flusher
 from caching.conf import conf
 from caching.deps import field_groups, field_names
-from caching.flushing import IdleFlusher
 from caching.invalidation import invalidate_groups, watch
 from caching.versions import ModelRef, resolve_model
 
@@ -95,7 +95,7 @@ class Counter:
             self._pending[key] = self._pending.get(key, 0) + amount
         if not flusher.started:  # the first count waits one interval too
             _next_flush = clock() + conf.COUNTER_FLUSH_INTERVAL
-            flusher.ensure_started()
+            flusher.start()
 
     def pending(self, pk: Any) -> int:
         """What this process counted for ``pk`` and has not flushed yet."""
@@ -194,8 +194,20 @@ def unflushed() -> int:
         return sum(len(c._pending) for c in _counters)
 
 
+def _flush_in_thread() -> None:
+    try:
+        flush()
+    except Exception:  # the thread must live on: the next round tries again
+        logger.warning("counters: flush failed", exc_info=True)
+    finally:
+        connections.close_all()  # the flusher thread's own connections
+
+
 def _flush_at_exit() -> None:
-    flush()
+    try:
+        flush()
+    except Exception:  # the database may be gone by now; never fail an exit
+        logger.warning("counters: flush at exit failed", exc_info=True)
     left = unflushed()
     if left:
         logger.error("counters: %d rows' counts could not be written at exit", left)
@@ -220,11 +232,10 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-flusher = IdleFlusher(
+flusher = Flusher(
     "caching-counters-flush",
-    flush,
-    _due,
-    lambda: conf.COUNTER_FLUSH_INTERVAL,
-    uses_database=True,
+    _flush_in_thread,
+    due=_due,
+    interval=lambda: conf.COUNTER_FLUSH_INTERVAL,
     at_exit=_flush_at_exit,
 )

@@ -27,6 +27,19 @@ class Health(TypedDict):
     epoch: int
 
 
+class PurgeHealth(TypedDict):
+    """One purge target's queue in this process (``caching.purge``)."""
+
+    target: str
+    pending: int  # tags waiting
+    limit: int  # CACHING_PURGE_QUEUE
+    delivered: int
+    failures: int  # consecutive failed requests now; 0 when healthy
+    dropped: int  # tags refused by a full queue
+    expired: int  # tags dropped after CACHING_SHARED_MAX_AGE
+    last_error: str
+
+
 @runtime_checkable
 class HealthReporting(Protocol):
     def redis(self) -> Any | None:

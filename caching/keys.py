@@ -15,6 +15,11 @@ The key scheme (all under the cache's own ``KEY_PREFIX``):
 ``caching:stats:names``        and the set of their names
 =============================  =================================================
 
+Shared HTTP caches tag responses with *surrogate keys* derived from the same
+names: ``g<hash>`` for a group, ``r<hash>`` for the release (``surrogate_tag``,
+``release_tag``): short, header-safe, and without the release in a group's tag,
+so one purge reaches the pages of every release live during a rolling deploy.
+
 Group names are ``<kind>:<subject>``: ``model:<app_label>.<model>`` (any write
 to the model), ``fn:<namespace>`` (``invalidate_all``), ``row:<app_label>.<model>:<pk>``
 (one row) and free names given to ``groups=``.
@@ -196,3 +201,18 @@ def canonical_call(
 
 def digest(canonical: str) -> str:
     return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+TAG_BYTES = 6  # 12 hex digits: a collision only purges a page too many
+
+
+def surrogate_tag(group: str) -> str:
+    """A group's surrogate key, as a shared cache stores and purges it."""
+    return "g" + hashlib.blake2b(group.encode(), digest_size=TAG_BYTES).hexdigest()
+
+
+def release_tag() -> str:
+    """The surrogate key of every response the current release stored."""
+    return (
+        "r" + hashlib.blake2b(conf.RELEASE.encode(), digest_size=TAG_BYTES).hexdigest()
+    )

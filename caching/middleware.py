@@ -14,7 +14,8 @@ On a miss the request goes down the stack, and what to store is decided on
 the *final* response, after every middleware below has had its say (a
 session cookie, a ``Vary: Accept-Language``, a CSRF token): see
 ``caching.responses.shareable``. Only a shareable response gets the
-versioned ETag and ``Cache-Control: public``; the body is stored as the
+versioned ETag, ``Cache-Control: public`` and, for shared caches, its
+surrogate keys and ``s-maxage`` (``caching.surrogate``); the body is stored as the
 compression middleware below encoded it, one variant per coding.
 
 ``per_user`` views need the user, so they are handled in ``process_view``,
@@ -36,7 +37,7 @@ from django.http import (
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
-from caching import entries, keys, stats
+from caching import entries, keys, stats, surrogate
 from caching import http as declared
 from caching.entries import HIT, MISS, STALE, Plan
 from caching.errors import REDIS_ERRORS
@@ -160,6 +161,7 @@ class Exchange:
         self._close(stored=False)
         response = stored.response(*variant)  # type: ignore[union-attr]
         response["ETag"] = self.etag
+        self._mark(response)
         return response
 
     def _not_modified(self, stored: Stored | None) -> HttpResponseNotModified:
@@ -172,7 +174,15 @@ class Exchange:
         patch_vary_headers(response, ["Accept-Encoding"])
         if "Vary" in headers:
             patch_vary_headers(response, headers["Vary"].split(","))
+        self._mark(response)
         return response
+
+    def _mark(self, response: HttpResponseBase) -> None:
+        """Surrogate keys and s-maxage, for what every user shares."""
+        if not self.policy.per_user:
+            policy = self.policy
+            # The request's groups: a row dependency's page carries its row's tag.
+            surrogate.mark(response, self.groups, policy.timeout, policy.refresh_every)
 
     def end(self, response: HttpResponseBase) -> HttpResponseBase:
         """Judge the final response: tag and store it when it is shareable."""
@@ -183,6 +193,7 @@ class Exchange:
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = self.policy.cache_control()
         patch_vary_headers(response, ["Accept-Encoding"])
+        self._mark(response)
         if not self.policy.timeout or not isinstance(response, HttpResponse):
             self._close(stored=False)
             return response

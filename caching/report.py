@@ -1,4 +1,4 @@
-"""Plain data for the admin page: function rows, groups, backend health."""
+"""Plain data for the admin page: function rows, groups, backend health, purges."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 
-from caching import stats
+from caching import purge, stats
 from caching.decorators import registry
 from caching.health import reporting
 from caching.invalidation import watched_models
@@ -79,3 +79,8 @@ def backends() -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def purges() -> list[dict[str, Any]]:
+    """This process's purge queue per shared-cache target."""
+    return [dict(line) for line in purge.health()]

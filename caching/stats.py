@@ -3,7 +3,8 @@
 A call only bumps a number in a dict. At most every
 ``CACHING_STATS_FLUSH_INTERVAL`` seconds a process adds its counts to Redis
 hashes in one pipeline, so the figures add up across worker processes without
-a network write per call. Without Redis the counts stay in the process.
+a network write per call. Without Redis the counts stay in the process, and
+go out with its first flush once Redis is back.
 
 Counts are not left behind: a daemon thread flushes what an idle process
 holds once the interval has passed, and the process flushes at exit (a
@@ -20,15 +21,17 @@ from typing import Any
 
 from django.core.cache import caches
 
+from caching.background import Flusher
 from caching.conf import conf
-from caching.flushing import IdleFlusher
 from caching.health import reporting
 from caching.keys import STATS_NAMES_KEY, stats_key
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
 STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out
+SNAPSHOT_WAIT = 5.0  # seconds a snapshot waits for a flush under way on another thread
 
 _lock = threading.Lock()
+_flushing = threading.Lock()
 _pending: dict[str, dict[str, float]] = {}
 _kept: dict[str, dict[str, float]] = {}  # flushed counts when there is no Redis
 _next_flush = 0.0  # clock() value; the first record() flushes and sets it
@@ -40,18 +43,16 @@ def record(name: str, field: str, amount: float = 1) -> None:
         counters = _pending.setdefault(name, dict.fromkeys(FIELDS, 0.0))
         counters[field] += amount
         due = clock() >= _next_flush
-    flusher.ensure_started()
+    if not _flusher.started:
+        _flusher.start()
     if due:
         flush()
 
 
-def _due() -> bool:
-    return bool(_pending) and clock() >= _next_flush
-
-
 def _forked() -> None:
-    global _lock
-    _lock = threading.Lock()  # another thread may have held it at the fork
+    global _lock, _flushing
+    _lock = threading.Lock()  # another thread may have held them at the fork
+    _flushing = threading.Lock()
     _pending.clear()  # the parent's counts are the parent's to flush
     _kept.clear()
 
@@ -67,7 +68,26 @@ def _hash_key(prefix: str, name: str) -> str:
     return f"{prefix}:{stats_key(name)}"
 
 
-def flush() -> None:
+def flush(wait: float | None = None) -> None:
+    """Add this process's counts to Redis (or keep them, without Redis).
+
+    One flush at a time. By default a flush already under way makes this a
+    no-op (its counts stay pending for the next), so a request never waits on
+    another thread's network write; ``wait`` seconds (at exit) waits for it
+    instead, so the process does not end with a batch in flight.
+    """
+    acquired = (
+        _flushing.acquire(timeout=wait) if wait else _flushing.acquire(blocking=False)
+    )
+    if not acquired:
+        return
+    try:
+        _flush()
+    finally:
+        _flushing.release()
+
+
+def _flush() -> None:
     global _next_flush
     # Read here, not per record(): settings access costs more than a count.
     interval = conf.STATS_FLUSH_INTERVAL
@@ -75,10 +95,15 @@ def flush() -> None:
         batch = {name: dict(c) for name, c in _pending.items()}
         _pending.clear()
         _next_flush = clock() + interval
-    if not batch:
-        return
+        if not batch and not _kept:
+            return
     target = _redis()
     if target is not None:
+        # Back on Redis: what was kept during an outage goes out with this batch.
+        with _lock:
+            for name, counters in _kept.items():
+                _add(batch.setdefault(name, dict.fromkeys(FIELDS, 0.0)), counters)
+            _kept.clear()
         client, prefix = target
         from caching.errors import REDIS_ERRORS
 
@@ -98,20 +123,21 @@ def flush() -> None:
             pass  # keep the counts in this process rather than lose them
     with _lock:
         for name, counters in batch.items():
-            kept = _kept.setdefault(name, dict.fromkeys(FIELDS, 0.0))
-            for field, amount in counters.items():
-                kept[field] += amount
+            _add(_kept.setdefault(name, dict.fromkeys(FIELDS, 0.0)), counters)
+
+
+def _add(into: dict[str, float], counters: dict[str, float]) -> None:
+    for field, amount in counters.items():
+        into[field] = into.get(field, 0.0) + float(amount)
 
 
 def snapshot() -> dict[str, dict[str, float]]:
     """Figures per function: every process's flushed counts plus this one's."""
-    flush()
+    flush(wait=SNAPSHOT_WAIT)
     totals: dict[str, dict[str, float]] = {}
 
     def add(name: str, counters: dict[str, float]) -> None:
-        row = totals.setdefault(name, dict.fromkeys(FIELDS, 0.0))
-        for field in FIELDS:
-            row[field] += float(counters.get(field, 0))
+        _add(totals.setdefault(name, dict.fromkeys(FIELDS, 0.0)), counters)
 
     with _lock:
         for name, counters in _kept.items():
@@ -144,6 +170,10 @@ def reset() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-flusher = IdleFlusher(
-    "caching-stats-flush", flush, _due, lambda: conf.STATS_FLUSH_INTERVAL
+_flusher = Flusher(
+    "caching-stats-flush",
+    flush,
+    due=lambda: bool(_pending) and clock() >= _next_flush,
+    interval=lambda: conf.STATS_FLUSH_INTERVAL,
+    at_exit=lambda: flush(wait=conf.EXIT_WAIT),
 )

@@ -24,6 +24,7 @@ from django.db import models
 
 from caching.conf import conf
 from caching.keys import encode, group_key
+from caching.purge import enqueue as purge_shared_caches
 
 ModelRef = type[models.Model] | str
 
@@ -90,7 +91,9 @@ def group_versions(names: Sequence[str], cache: str = "default") -> dict[str, in
 
 
 def bump(names: Iterable[str], cache: str = "default") -> None:
-    """Give each group a new version now (one ``set_many``)."""
+    """Give each group a new version now (one ``set_many``), then purge its tag."""
+    names = tuple(names)
     data = {group_key(n): new_version() for n in names}
     if data:
         caches[cache].set_many(data, conf.GROUP_TIMEOUT)
+        purge_shared_caches(names)

@@ -11,7 +11,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from perfsite.env import database_config, env_bool, env_list, redis_cache_config
+from perfsite.env import (
+    database_config,
+    env_bool,
+    env_float,
+    env_list,
+    redis_cache_config,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -129,6 +135,16 @@ def _caches(redis_url: str | None) -> dict[str, dict[str, Any]]:
 
 
 CACHES = _caches(os.environ.get("REDIS_URL"))
+
+# Varnish in front (scripts/dev edge): pages carry xkey tags and s-maxage, and
+# an edit purges its tags at every Varnish listed.
+VARNISH_URLS = env_list("VARNISH_URL", "")
+if VARNISH_URLS:
+    CACHING_SURROGATE_KEYS = "xkey"
+    CACHING_SHARED_MAX_AGE = int(env_float("SHARED_MAX_AGE", 300))  # seconds
+    CACHING_PURGERS = [{"BACKEND": "varnish", "HOSTS": VARNISH_URLS}]
+    # The VCL sets it: the port a visitor's Host names is Varnish's, not gunicorn's.
+    USE_X_FORWARDED_PORT = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {

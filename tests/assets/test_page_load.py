@@ -28,7 +28,16 @@ WATCH_SHIFTS = """
 window.__shifts = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    if (!e.hadRecentInput) window.__shifts.push(e.value);
+    if (e.hadRecentInput) continue;
+    const moved = (e.sources || []).map((source) => {
+      const node = source.node;
+      const name = node && node.nodeType === 1
+        ? node.tagName.toLowerCase() + (node.className ? "." + node.className : "")
+        : String(node && node.nodeName);
+      const from = source.previousRect, to = source.currentRect;
+      return `${name} ${from.x},${from.y} ${from.width}x${from.height} -> ${to.x},${to.y} ${to.width}x${to.height}`;
+    });
+    window.__shifts.push({value: e.value, at: Math.round(e.startTime), moved});
   }
 }).observe({type: "layout-shift", buffered: true});
 """
@@ -69,9 +78,9 @@ def declared_site(declared: Path) -> Iterator[Site]:
     yield from _site(declared)
 
 
-def cls(browser: Any, url: str, width: int, height: int) -> float:
-    """The page's cumulative layout shift on a slow network, until the deferred
-    stylesheet applied and the lazy scripts ran."""
+def shifts(browser: Any, url: str, width: int, height: int) -> list[dict[str, Any]]:
+    """Every layout shift of the page on a slow network (its value, time and
+    what moved), until the deferred stylesheet applied and the lazy scripts ran."""
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_init_script(WATCH_CSP + WATCH_SHIFTS)
     page = context.new_page()
@@ -84,10 +93,15 @@ def cls(browser: Any, url: str, width: int, height: int) -> float:
     # the header (the theme toggle), which must not shift anything either.
     wait_until(page, "() => window.perfsiteEnhanced === true", timeout=30)
     page.wait_for_timeout(300)
-    shifts: list[float] = page.evaluate("window.__shifts")
+    seen: list[dict[str, Any]] = page.evaluate("window.__shifts")
     assert_clean(page, [])
     context.close()
-    return round(sum(shifts), 4)
+    return seen
+
+
+def cls(seen: list[dict[str, Any]]) -> float:
+    """The cumulative layout shift of these shifts."""
+    return round(sum(shift["value"] for shift in seen), 4)
 
 
 def pages(site: Site) -> list[str]:
@@ -101,7 +115,53 @@ def test_no_layout_shift_with_extracted_critical_css(
     site: Site, browser: Any, width: int, height: int
 ) -> None:
     for url in pages(site):
-        assert cls(browser, url, width, height) == 0, url
+        seen = shifts(browser, url, width, height)
+        assert cls(seen) == 0, (url, seen)
+
+
+# A browser paints what it has parsed so far, so a page whose first viewport
+# is painted in two pieces must not move the first piece when the second comes.
+# For each element of the first viewport: remove what follows it in the source
+# (as if the network had not delivered it yet) and list what then sits elsewhere.
+MOVED_BY_LATER_CONTENT = """() => {
+  const all = Array.from(document.body.querySelectorAll("*"));
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top]; };
+  const whole = all.map(box);
+  const seen = (i) => whole[i][1] < window.innerHeight && all[i].getClientRects().length;
+  const moved = [];
+  all.forEach((cut, k) => {
+    if (!seen(k)) return;
+    let last = k;
+    while (last + 1 < all.length && cut.contains(all[last + 1])) last++;
+    const later = all.slice(last + 1).filter((el) => !el.contains(cut));
+    later.forEach((el) => el.style.setProperty("display", "none", "important"));
+    for (let i = 0; i <= last; i++) {
+      const [x, y] = box(all[i]);
+      if (seen(i) && (Math.abs(x - whole[i][0]) >= 1 || Math.abs(y - whole[i][1]) >= 1)) {
+        moved.push(`${all[i].tagName.toLowerCase()}.${all[i].className} moves by `
+          + `${(whole[i][0] - x).toFixed(1)},${(whole[i][1] - y).toFixed(1)} px `
+          + `when what follows ${cut.tagName.toLowerCase()}.${cut.className} arrives`);
+      }
+    }
+    later.forEach((el) => el.style.removeProperty("display"));
+  });
+  return moved;
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS)
+def test_what_is_painted_stays_put_while_the_rest_arrives(
+    site: Site, browser: Any, width: int, height: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for url in pages(site):
+        page.goto(url, wait_until="load")
+        wait_until(
+            page, "() => document.querySelector('link[data-assets-lazy]') === null"
+        )
+        assert page.evaluate(MOVED_BY_LATER_CONTENT) == [], url
+    context.close()
 
 
 def test_the_declared_list_alone_shifts_the_post_page(
@@ -109,7 +169,7 @@ def test_the_declared_list_alone_shifts_the_post_page(
 ) -> None:
     # The measurement can fail: without extraction the article moves.
     home, post = pages(declared_site)
-    assert cls(browser, post, *VIEWPORTS[0]) > 0
+    assert cls(shifts(browser, post, *VIEWPORTS[0])) > 0
 
 
 def test_a_hovered_link_is_navigated_from_its_prefetch(

@@ -11,6 +11,7 @@ from caching.checks import (
     check_redis,
     check_release,
     check_settings,
+    check_shared_caches,
 )
 from tests.caching.conftest import failover_settings
 from tests.support.hung import HungServer
@@ -42,6 +43,8 @@ def test_defaults_pass() -> None:
         ("CACHING_JITTER", 1.0, "caching.E012"),
         ("CACHING_BREAKER_COOLDOWN_MAX", 0.1, "caching.E013"),
         ("CACHING_EXIT_WAIT", -1, "caching.E014"),
+        ("CACHING_SHARED_MAX_AGE", 1.5, "caching.E025"),
+        ("CACHING_PURGE_QUEUE", 0, "caching.E026"),
     ],
 )
 def test_bad_settings(setting: str, value: Any, check_id: str) -> None:
@@ -126,3 +129,56 @@ def test_the_order_check_is_registered() -> None:
         pytest.raises(SystemCheckError, match="caching.E016"),
     ):
         call_command("check")
+
+
+VARNISH = {"BACKEND": "varnish", "HOSTS": ["http://127.0.0.1:6081"]}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check_id", "hint"),
+    [
+        ({"CACHING_SURROGATE_KEYS": "akamai"}, "caching.E024", "'xkey'"),
+        ({"CACHING_PURGERS": VARNISH}, "caching.E027", "must be a list"),
+        ({"CACHING_PURGERS": [{"BACKEND": "squid"}]}, "caching.E027", "'varnish'"),
+        ({"CACHING_PURGERS": ["http://x"]}, "caching.E027", "a dict"),
+        ({"CACHING_PURGERS": [{"BACKEND": "varnish"}]}, "caching.E027", "HOSTS"),
+        (
+            {"CACHING_PURGERS": [{"BACKEND": "varnish", "HOSTS": ["127.0.0.1"]}]},
+            "caching.E027",
+            "http://",
+        ),
+        (
+            {"CACHING_PURGERS": [{**VARNISH, "TIMEOUT": 0}]},
+            "caching.E027",
+            "TIMEOUT",
+        ),
+        (
+            {"CACHING_PURGERS": [{"BACKEND": "fastly", "TOKEN": "t"}]},
+            "caching.E027",
+            "SERVICE",
+        ),
+        (
+            {"CACHING_PURGERS": [{"BACKEND": "cloudflare", "ZONE": "z", "URL": "x"}]},
+            "caching.E027",
+            "URL",
+        ),
+        ({"CACHING_PURGERS": [VARNISH]}, "caching.W003", "no tags"),
+    ],
+)
+def test_shared_cache_settings(overrides: Any, check_id: str, hint: str) -> None:
+    with override_settings(**overrides):
+        (message,) = check_shared_caches()
+    assert message.id == check_id
+    assert hint in (message.hint or "")
+
+
+def test_good_shared_cache_settings_pass() -> None:
+    with override_settings(
+        CACHING_SURROGATE_KEYS="cloudflare",
+        CACHING_PURGERS=[
+            VARNISH,
+            {"BACKEND": "cloudflare", "ZONE": "z", "TOKEN": "t"},
+            {"BACKEND": "fastly", "SERVICE": "s", "TOKEN": "t", "SOFT": True},
+        ],
+    ):
+        assert check_shared_caches() == []

@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 from caching.decorators import cache_result
 from caching.deps import Row, row, write_groups
 from caching.invalidation import invalidate_model, invalidate_rows
+from caching.keys import surrogate_tag
 from caching.versions import row_group
 from perfsite.models import Post
 from tests.caching import site
@@ -277,3 +278,15 @@ def test_a_view_of_a_row_survives_writes_to_other_rows(
     edited = client.get(f"/t/row/{a.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert edited.status_code == 200 and edited.content == b"a2"
     assert site.renders == ["row", "row"]
+
+
+def test_a_view_of_a_row_carries_its_rows_surrogate_key(
+    failover: Any, settings: Any
+) -> None:
+    """A shared cache in front purges the page when its row is bumped."""
+    settings.ROOT_URLCONF = "tests.caching.site"
+    settings.CACHING_SURROGATE_KEYS = "xkey"
+    a = make_post()
+    keys = Client().get(f"/t/row/{a.pk}/")["xkey"].split()
+    assert surrogate_tag(row_group(Post, a.pk)) in keys
+    assert surrogate_tag(row_group(Post, a.pk + 1)) not in keys

@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from caching import stats
 from caching.decorators import cache_result
+from tests.caching.conftest import open_breaker
 from tests.support.services import RedisServer
 
 
@@ -54,6 +55,24 @@ def test_without_redis_counts_are_kept_in_process(
         failover.get("open-the-breaker")
     stats.record("g", "errors")
     assert stats.snapshot()["g"]["errors"] == 2
+
+
+def test_counts_kept_during_an_outage_reach_redis_once_it_is_back(
+    failover: Any, redis: RedisServer
+) -> None:
+    redis.stop()
+    open_breaker(failover)
+    stats.record("k", "misses", 3)
+    stats.flush()  # kept in the process: Redis is down
+    redis.start()
+    time.sleep(failover.breaker.cooldown_max + 0.1)  # seconds: the next probe is due
+    stats.record("k", "hits")
+    stats.flush()
+    raw = redis_py.Redis.from_url(redis.url)
+    row = {k.decode(): float(v) for k, v in raw.hgetall("t:caching:stats:k").items()}
+    raw.close()
+    assert (row["misses"], row["hits"]) == (3, 1)
+    assert stats.snapshot()["k"]["misses"] == 3  # moved to Redis, not counted twice
 
 
 def test_flush_errors_keep_the_counts(

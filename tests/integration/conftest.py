@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -48,6 +49,16 @@ class Site:
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+
+def stats_row(raw: Any, suffix: str) -> dict[str, float]:
+    """The figures in Redis of the one function or view whose name ends with ``suffix``."""
+    names = {n.decode() for n in raw.smembers("perfsite:caching:stats:names")}
+    (name,) = [n for n in names if n.endswith(suffix)]
+    row = raw.hgetall(f"perfsite:caching:stats:{name}")
+    figures = dict.fromkeys(("hits", "misses", "stale"), 0.0)
+    figures.update({k.decode(): float(v) for k, v in row.items()})
+    return figures
 
 
 @pytest.fixture(scope="module")

@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import re
-import urllib.parse
-import urllib.request
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Site
+from tests.integration.conftest import Site, stats_row
+from tests.support.admin import AdminBrowser
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 REQUESTS_PER_CHECK = 15  # several per worker: gunicorn spreads them over all 3
-
-
-class AdminBrowser:
-    """Logs into the Django admin and submits forms, CSRF included."""
-
-    def __init__(self, site: Site, username: str, password: str) -> None:
-        self.site = site
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        self.submit(
-            "/admin/login/?next=/admin/", {"username": username, "password": password}
-        )
-
-    def open(self, path: str, data: dict[str, Any] | None = None) -> str:
-        body = (
-            urllib.parse.urlencode(data, doseq=True).encode()
-            if data is not None
-            else None
-        )
-        request = urllib.request.Request(
-            self.site.url + path, data=body, headers={"Referer": self.site.url}
-        )
-        with self.opener.open(request, timeout=30) as response:
-            text: str = response.read().decode()
-            return text
-
-    def submit(self, path: str, fields: dict[str, Any]) -> str:
-        form = self.open(path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
-        assert token, form[:500]
-        return self.open(path, {**fields, "csrfmiddlewaretoken": token.group(1)})
 
 
 def top_post(site: Site) -> dict[str, Any]:
@@ -77,26 +42,10 @@ def test_edits_by_admin_orm_and_update_are_seen_by_every_worker_at_once(
     # Warm every worker's view of the cache with the current title.
     assert_every_worker_sees(site, post_id, post["title"])
     admin = AdminBrowser(site, "boss", "integration-pw")
-    fields = site.orm(
-        f"from perfsite.models import Post; p = Post.objects.get(pk={post_id}); "
-        "print(p.slug, p.views, p.author_id, p.published_at.strftime('%Y-%m-%d %H:%M:%S'))"
-    ).split()
-    slug, views, author_id, day, clock = fields
 
     for round_ in range(3):
         title = f"Edited in the admin {round_}"
-        admin.submit(
-            f"/admin/perfsite/post/{post_id}/change/",
-            {
-                "title": title,
-                "slug": slug,
-                "body": "Edited.",
-                "views": views,
-                "published_at_0": day,
-                "published_at_1": clock,
-                "author": author_id,
-            },
-        )
+        admin.edit_post(site.orm, post_id, title)
         assert_every_worker_sees(site, post_id, title)
 
         title = f"Saved by the ORM elsewhere {round_}"
@@ -137,12 +86,7 @@ def test_a_stopping_worker_flushes_its_statistics(
         site = Site(url, site_setup)
         for _ in range(40):
             assert site.get("/api/posts/popular?limit=3")[0] == 200
-    names = {n.decode() for n in raw.smembers("perfsite:caching:stats:names")}
-    (view,) = [n for n in names if n.endswith("api.popular")]
-    row = {
-        k.decode(): float(v)
-        for k, v in raw.hgetall(f"perfsite:caching:stats:{view}").items()
-    }
+    row = stats_row(raw, "api.popular")
     raw.close()
     assert row["hits"] + row["misses"] == 40
     # The profiling metrics of the same requests, edge-cache hits included.
