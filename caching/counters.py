@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.models import F
@@ -66,6 +67,8 @@ class Counter:
     ) -> None:
         if tolerance < 0 or (max_age is not None and max_age < 0):
             raise ValueError("Counter needs tolerance >= 0 and max_age >= 0.")
+        if apps.models_ready:  # else checked at the first flush
+            field_names(model, [field])  # ValueError naming the valid fields
         self.model_ref, self.field = model, field
         self.tolerance, self.max_age, self.using = tolerance, max_age, using
         self._pending: dict[Any, int] = {}
@@ -124,10 +127,10 @@ class Counter:
                 self._pending[key] = self._pending.get(key, 0) + amount
 
     def _flush(self) -> int:
+        field = field_names(self.model_ref, [self.field])  # before taking the counts
         batch = self._take()
         if not batch and not self._aging():
             return 0
-        field = field_names(self.model_ref, [self.field])  # checked here, once ready
         rows: models.QuerySet[Any] = models.QuerySet(self.model).using(self.using)
         try:
             with transaction.atomic(using=self.using):

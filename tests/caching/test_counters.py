@@ -73,6 +73,8 @@ def test_bad_pks_and_tolerances_are_refused(views: Counter) -> None:
         Counter(Post, "views", tolerance=-1)
     with pytest.raises(ValueError, match="max_age >= 0"):
         Counter(Post, "views", max_age=-1)
+    with pytest.raises(ValueError, match="has no field 'veiws'"):
+        Counter(Post, "veiws")
     assert repr(views) == "<Counter perfsite.Post.views>"
 
 
