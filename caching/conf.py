@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_NEAR_MAX_ENTRIES": 10_000,  # per process and cache
     "CACHING_NEAR_MAX_BYTES": 16 * 1024 * 1024,  # per process and cache
     "CACHING_EXIT_WAIT": 5.0,  # seconds
+    # rows an update() lists to bump them one by one; beyond, the whole model
+    "CACHING_ROW_LIMIT": 100,
+    # seconds between two flushes of a process's write-behind counters
+    "CACHING_COUNTER_FLUSH_INTERVAL": 5.0,
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
     # Shared HTTP caches (caching.surrogate, caching.purge): "" (none), "xkey",
@@ -107,6 +111,16 @@ class Settings(AppSettings):
     def EXIT_WAIT(self) -> float:
         """Seconds an exiting process keeps trying to deliver missed writes."""
         return float(self._get("CACHING_EXIT_WAIT"))
+
+    @property
+    def ROW_LIMIT(self) -> int:
+        """Rows a queryset write lists and bumps one by one; beyond, the model."""
+        return int(self._get("CACHING_ROW_LIMIT"))
+
+    @property
+    def COUNTER_FLUSH_INTERVAL(self) -> float:
+        """Seconds a count waits in its process before it is written."""
+        return float(self._get("CACHING_COUNTER_FLUSH_INTERVAL"))
 
     @property
     def RELEASE(self) -> str:

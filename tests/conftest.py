@@ -34,6 +34,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.redis)
 
 
+@pytest.fixture(autouse=True)
+def _no_counts_left() -> Iterator[None]:
+    """Views counted by a test's requests are not flushed into another test's
+    database (nor at exit, when the test database is gone)."""
+    yield
+    from caching import counters
+
+    counters.reset()
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A private redis-server for the whole session; tests may stop/restart it."""

@@ -3,10 +3,8 @@ and the near cache's coherence."""
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import redis as redis_py
 from caching.decorators import cache_result
 from perfsite.models import Post
 from tests.support.services import RedisServer
-from tests.support.workers import Worker
+from tests.support.workers import Worker, migrated_env
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,20 +27,8 @@ def worker_env(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
     """One migrated SQLite database for the workers of this module."""
-    env = {
-        **os.environ,
-        "PERFSITE_TEST_REDIS_URL": redis_server.url,
-        "PERFSITE_TEST_DB": str(tmp_path_factory.mktemp("workers") / "db.sqlite3"),
-        "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    return env
+    db = tmp_path_factory.mktemp("workers") / "db.sqlite3"
+    return migrated_env(redis_server.url, db)
 
 
 @pytest.fixture
