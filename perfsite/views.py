@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from assets.prefetch import is_prefetch
 from caching.counters import Counter
 from caching.deps import row
 from caching.http import cache_response
@@ -54,7 +55,12 @@ POST_PAGE_FIELDS = ["title", "body", "views", "published_at", "author"]
 def count_view(
     request: HttpRequest, response: HttpResponseBase, kwargs: Mapping[str, Any]
 ) -> None:
-    if request.method == "GET" and response.status_code in {200, 304}:
+    # A browser's speculative prefetch is not a visit (nor is a HEAD or a 404).
+    if (
+        request.method == "GET"
+        and response.status_code in {200, 304}
+        and not is_prefetch(request)
+    ):
         post_views.add(kwargs["pk"])
 
 

@@ -189,6 +189,7 @@ def test_the_post_page_counts_stored_hits_and_304s(views: Counter) -> None:
     client.get(f"/posts/{a.pk}/")  # a stored response
     client.get(f"/posts/{a.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])  # a 304
     client.head(f"/posts/{a.pk}/")  # not a view
+    client.get(f"/posts/{a.pk}/", HTTP_SEC_PURPOSE="prefetch")  # nor a prefetch
     client.get(f"/posts/{b.pk + a.pk + 1}/")  # a 404: not a view
     assert views.pending(a.pk) == 3 and stored(a) == 0
     client.get(f"/posts/{b.pk}/")
