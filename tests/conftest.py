@@ -36,12 +36,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_counts_left() -> Iterator[None]:
-    """Views counted by a test's requests are not flushed into another test's
-    database (nor at exit, when the test database is gone)."""
+    """Views counted and requests measured by a test are not flushed into
+    another test's database (nor at exit, when the test database is gone)."""
     yield
     from caching import counters
+    from perfsite_profiling import profiles
+    from perfsite_profiling.store import aggregator
 
     counters.reset()
+    aggregator.reset()
+    profiles.reset()
 
 
 @pytest.fixture(scope="session")
