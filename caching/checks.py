@@ -35,6 +35,8 @@ _NUMBERS: dict[str, _Rule] = {
     "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
     "CACHING_SHARED_MAX_AGE": _Rule(int, 0, id="caching.E025"),
     "CACHING_PURGE_QUEUE": _Rule(int, 1, id="caching.E026"),
+    "CACHING_ROW_LIMIT": _Rule(int, 0, id="caching.E030"),
+    "CACHING_COUNTER_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E031"),
 }
 
 

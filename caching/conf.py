@@ -1,10 +1,11 @@
-"""The caching app's settings, read from ``django.conf.settings`` on access."""
+"""The caching app's settings: defaults in ``DEFAULTS``, one typed property
+each (the skeleton is ``perfsite_conf.AppSettings``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from perfsite_conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     "CACHING_FALLBACK_TIMEOUT": 30,  # seconds
@@ -25,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "CACHING_NEAR_MAX_ENTRIES": 10_000,  # per process and cache
     "CACHING_NEAR_MAX_BYTES": 16 * 1024 * 1024,  # per process and cache
     "CACHING_EXIT_WAIT": 5.0,  # seconds
+    # rows an update() lists to bump them one by one; beyond, the whole model
+    "CACHING_ROW_LIMIT": 100,
+    # seconds between two flushes of a process's write-behind counters
+    "CACHING_COUNTER_FLUSH_INTERVAL": 5.0,
     # None: derived from what a deploy changes (caching.release.default_release)
     "CACHING_RELEASE": None,
     # Shared HTTP caches (caching.surrogate, caching.purge): "" (none), "xkey",
@@ -37,11 +42,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class Settings:
-    """One typed property per ``CACHING_*`` setting (so ``override_settings`` works)."""
-
-    def _get(self, name: str) -> Any:
-        return getattr(settings, name, DEFAULTS[name])
+class Settings(AppSettings):
+    """One typed property per ``CACHING_*`` setting."""
 
     @property
     def FALLBACK_TIMEOUT(self) -> int:
@@ -111,6 +113,16 @@ class Settings:
         return float(self._get("CACHING_EXIT_WAIT"))
 
     @property
+    def ROW_LIMIT(self) -> int:
+        """Rows a queryset write lists and bumps one by one; beyond, the model."""
+        return int(self._get("CACHING_ROW_LIMIT"))
+
+    @property
+    def COUNTER_FLUSH_INTERVAL(self) -> float:
+        """Seconds a count waits in its process before it is written."""
+        return float(self._get("CACHING_COUNTER_FLUSH_INTERVAL"))
+
+    @property
     def RELEASE(self) -> str:
         """Part of every entry key and ETag: a new release never sees old entries."""
         value = self._get("CACHING_RELEASE")
@@ -141,4 +153,4 @@ class Settings:
         return int(self._get("CACHING_PURGE_QUEUE"))
 
 
-conf = Settings()
+conf = Settings(DEFAULTS)

@@ -20,10 +20,10 @@ from django.core.cache import caches
 
 from caching import entries, keys, stats
 from caching.conf import conf
+from caching.deps import Dependency, split
 from caching.entries import HIT, MISS, STALE, WAIT, Plan
 from caching.health import reporting
 from caching.invalidation import dirty_groups, invalidate_groups, watch
-from caching.versions import ModelRef, model_group
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,7 +45,7 @@ class CachedFunction(Generic[P, R]):
         fn: Callable[P, R],
         timeout: float,
         key_prefix: str | None,
-        depends_on: Iterable[ModelRef],
+        depends_on: Iterable[Dependency],
         groups: Iterable[str],
         cache: str,
         version: int,
@@ -61,14 +61,21 @@ class CachedFunction(Generic[P, R]):
         self.namespace = f"{key_prefix or self.name}:v{version}"
         self.timeout, self.stale_timeout = timeout, stale_timeout
         self.cache, self.cache_if, self.lock = cache, cache_if, lock
-        depends_on = list(depends_on)
+        static, self.rows, models = split(depends_on)
         self.function_group = f"fn:{self.namespace}"
-        self.groups = [self.function_group, *groups, *map(model_group, depends_on)]
-        self._binder = keys.Binder(inspect.signature(fn))
+        self.groups = [self.function_group, *groups, *static]
+        signature = inspect.signature(fn)
+        self._binder = keys.Binder(signature)
+        for dependency in self.rows:
+            if dependency.arg not in signature.parameters:
+                raise ValueError(
+                    f"{self.name} has no argument {dependency.arg!r} for its row "
+                    f"dependency; its arguments: {', '.join(signature.parameters)}."
+                )
         self.is_async = inspect.iscoroutinefunction(fn)
         if self.is_async:
             markcoroutinefunction(self)
-        watch(depends_on)
+        watch(models)
         registry[self.name] = self
 
     def __repr__(self) -> str:
@@ -79,6 +86,17 @@ class CachedFunction(Generic[P, R]):
     def cache_key(self, *args: Any, **kwargs: Any) -> str:
         canonical = self._binder.canonical(args, kwargs)
         return keys.entry_key(self.namespace, keys.digest(canonical))
+
+    def groups_for(self, args: Any, kwargs: Any) -> list[str]:
+        """The call's groups: the static ones, plus its rows'."""
+        if not self.rows:
+            return self.groups
+        bound = self._binder.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        names = list(self.groups)
+        for dependency in self.rows:
+            names.extend(dependency.groups(bound.arguments))
+        return names
 
     def invalidate(self, *args: Any, **kwargs: Any) -> None:
         """Forget the entry of this exact call (same canonical key as a call)."""
@@ -96,20 +114,23 @@ class CachedFunction(Generic[P, R]):
         """Recompute now and store the result."""
         key = self.cache_key(*args, **kwargs)
         backend = caches[self.cache]
+        groups = self.groups_for(args, kwargs)
         if self.is_async:
-            return self._arefresh(backend, key, args, kwargs)  # type: ignore[return-value]
-        plan = entries.plan(backend, key, self.groups, lock=False)
+            return self._arefresh(backend, key, groups, args, kwargs)  # type: ignore[return-value]
+        plan = entries.plan(backend, key, groups, lock=False)
         return self._fill(backend, key, _recompute(plan), args, kwargs)
 
-    async def _arefresh(self, backend: Any, key: str, args: Any, kwargs: Any) -> Any:
-        plan = await _plan_async(backend, key, self.groups, lock=False)
+    async def _arefresh(
+        self, backend: Any, key: str, groups: list[str], args: Any, kwargs: Any
+    ) -> Any:
+        plan = await _plan_async(backend, key, groups, lock=False)
         return await self._afill(backend, key, _recompute(plan), args, kwargs)
 
     # -- what both drivers share -------------------------------------------
 
-    def _bypassing(self) -> bool:
+    def _bypassing(self, groups: list[str]) -> bool:
         dirty = dirty_groups()
-        return bool(dirty) and not dirty.isdisjoint(self.groups)
+        return bool(dirty) and not dirty.isdisjoint(groups)
 
     def _served(self, backend: Any, plan: Plan) -> bool:
         """Count the outcome; True when the plan's value is the answer."""
@@ -135,15 +156,16 @@ class CachedFunction(Generic[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         key = self.cache_key(*args, **kwargs)
+        groups = self.groups_for(args, kwargs)
         if self.is_async:
             # Decided here: the writing transaction is this thread's.
-            bypass = self._bypassing()
-            return self._acall(key, args, kwargs, bypass)  # type: ignore[return-value]
-        if self._bypassing():
+            bypass = self._bypassing(groups)
+            return self._acall(key, groups, args, kwargs, bypass)  # type: ignore[return-value]
+        if self._bypassing(groups):
             stats.record(self.name, "misses")
             return self._fill(None, key, None, args, kwargs)
         backend = caches[self.cache]
-        plan = entries.plan(backend, key, self.groups, lock=self.lock)
+        plan = entries.plan(backend, key, groups, lock=self.lock)
         if self._served(backend, plan):
             return plan.value  # type: ignore[no-any-return]
         return self._fill(backend, key, plan, args, kwargs)
@@ -178,23 +200,27 @@ class CachedFunction(Generic[P, R]):
 
     # -- async driver: cache calls in threads, the function on the loop ----
 
-    async def _acall(self, key: str, args: Any, kwargs: Any, bypass: bool) -> Any:
+    async def _acall(
+        self, key: str, groups: list[str], args: Any, kwargs: Any, bypass: bool
+    ) -> Any:
         if bypass:
             stats.record(self.name, "misses")
             return await self._afill(None, key, None, args, kwargs)
         backend = caches[self.cache]
-        plan = await _plan_async(backend, key, self.groups, lock=self.lock, wait=False)
+        plan = await _plan_async(backend, key, groups, lock=self.lock, wait=False)
         if plan.status == WAIT:
-            plan = await self._await_other(backend, key, plan)
+            plan = await self._await_other(backend, key, groups, plan)
         if self._served(backend, plan):
             return plan.value
         return await self._afill(backend, key, plan, args, kwargs)
 
-    async def _await_other(self, backend: Any, key: str, waiting: Plan) -> Plan:
+    async def _await_other(
+        self, backend: Any, key: str, groups: list[str], waiting: Plan
+    ) -> Plan:
         deadline = entries.clock() + conf.LOCK_WAIT
         while entries.clock() < deadline:
             await asyncio.sleep(entries.POLL)
-            outcome = await _poll_async(backend, key, self.groups)
+            outcome = await _poll_async(backend, key, groups)
             if outcome is not None:
                 return outcome
         return entries.gave_up(waiting.versions)
@@ -226,7 +252,7 @@ def cache_result(
     timeout: float = 300,
     *,
     key_prefix: str | None = None,
-    depends_on: Iterable[ModelRef] = (),
+    depends_on: Iterable[Dependency] = (),
     groups: Iterable[str] = (),
     cache: str = "default",
     version: int = 1,
@@ -237,7 +263,7 @@ def cache_result(
     """Memoize a function; see the README's ``caching`` section.
 
     ``depends_on`` takes models (or ``"app_label.Model"`` strings) whose writes
-    invalidate; ``groups`` takes names for ``invalidate_group``; ``version``
+    invalidate, and ``caching.deps.row``/``fields`` dependencies; ``groups`` takes names for ``invalidate_group``; ``version``
     changes every key at once (bump it when the function's output changes
     shape); ``cache_if(value)`` returning False skips storing; with
     ``stale_timeout`` an expired value is served for that long while one

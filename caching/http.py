@@ -33,8 +33,8 @@ from django.utils.http import parse_etags
 
 from caching import keys
 from caching.conf import conf
+from caching.deps import Dependency, Row, split
 from caching.invalidation import watch
-from caching.versions import ModelRef, model_group
 
 View = Callable[..., Any]  # a sync or async view
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -42,6 +42,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 # (django.contrib.messages' cookie storage) it has not seen yet.
 MESSAGES_COOKIE = "messages"
 clock: Callable[[], float] = time.time  # injected by tests
+# Set on a request whose ``on_serve`` the middleware calls (the view then does not).
+SERVED = "_caching_on_serve"
+OnServe = Callable[[HttpRequest, HttpResponseBase, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,17 @@ class Policy:
     cache: str
     timeout: int | None  # seconds an entry is kept; None: conditional GET only
     stale_timeout: int = 0  # seconds an expired entry is served while refreshed
+    rows: tuple[Row, ...] = ()  # row dependencies, named by URL keyword arguments
+    on_serve: OnServe | None = None  # called for every response, stored or not
+
+    def groups_for(self, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+        """The request's groups: the static ones, plus its rows' (URL kwargs)."""
+        if not self.rows:
+            return self.groups
+        names = list(self.groups)
+        for dependency in self.rows:
+            names.extend(dependency.groups(kwargs))
+        return tuple(names)
 
     def cache_control(self) -> str:
         scope = "private" if self.per_user else "public"
@@ -168,6 +182,18 @@ def etag_matches(etag: str, if_none_match: str) -> bool:
     return any(candidate.removeprefix("W/") == bare for candidate in candidates)
 
 
+def served(
+    request: HttpRequest,
+    policy: Policy,
+    response: HttpResponseBase,
+    kwargs: Mapping[str, Any],
+) -> None:
+    """Call the policy's ``on_serve`` once per request, whoever answered it."""
+    if policy.on_serve is not None and not getattr(request, SERVED, False):
+        setattr(request, SERVED, True)
+        policy.on_serve(request, response, kwargs)
+
+
 def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         policy = policy_for(view)
@@ -180,6 +206,7 @@ def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
             ) -> HttpResponseBase:
                 filter_query(request, policy)
                 response: HttpResponseBase = await view(request, *args, **kwargs)
+                served(request, policy, response, kwargs)
                 return response
 
             _registered[async_wrapper] = policy
@@ -191,6 +218,7 @@ def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
         ) -> HttpResponseBase:
             filter_query(request, policy)
             response: HttpResponseBase = view(request, *args, **kwargs)
+            served(request, policy, response, kwargs)
             return response
 
         _registered[wrapper] = policy
@@ -200,9 +228,9 @@ def _decorator(policy_for: Callable[[View], Policy]) -> Callable[[View], View]:
 
 
 def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
-    depends_on = list(options.pop("depends_on", ()))
-    names = (*options.pop("groups", ()), *map(model_group, depends_on))
-    if not names:
+    static, rows, models = split(options.pop("depends_on", ()))
+    names = (*options.pop("groups", ()), *static)
+    if not names and not rows:
         raise ValueError(
             "HTTP caching needs depends_on= models or groups= names to invalidate on."
         )
@@ -217,11 +245,12 @@ def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
         raise ValueError(
             "timeout and refresh_every must be > 0 and max_age, stale_timeout >= 0."
         )
-    watch(depends_on)
+    watch(models)
     qualname = getattr(view, "__qualname__", type(view).__qualname__)
     return Policy(
         name=f"http:{view.__module__}.{qualname}",
         groups=tuple(names),
+        rows=rows,
         query=tuple(options.pop("query", ())),
         timeout=timeout,
         **options,
@@ -231,7 +260,7 @@ def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
 def cache_response(
     timeout: int | None,
     *,
-    depends_on: Iterable[ModelRef] = (),
+    depends_on: Iterable[Dependency] = (),
     groups: Iterable[str] = (),
     query: Iterable[str] = (),
     refresh_every: int | None = None,
@@ -239,11 +268,14 @@ def cache_response(
     per_user: bool = False,
     cache: str = "default",
     stale_timeout: int = 0,
+    on_serve: OnServe | None = None,
 ) -> Callable[[View], View]:
     """Store whole 200 responses until ``timeout`` or a bump of their groups.
 
     ``timeout=None`` stores nothing: conditional GET only (see ``conditional``).
-    Served by ``caching.middleware.ResponseCacheMiddleware``.
+    Served by ``caching.middleware.ResponseCacheMiddleware``. ``on_serve(request,
+    response, url_kwargs)`` runs for every response of the view, a stored one
+    or a 304 included (a view counter, say); it must be cheap and not raise.
     """
     options = {
         "depends_on": depends_on,
@@ -254,6 +286,7 @@ def cache_response(
         "per_user": per_user,
         "cache": cache,
         "stale_timeout": stale_timeout,
+        "on_serve": on_serve,
     }
     return _decorator(lambda view: _policy(view, timeout, dict(options)))
 

@@ -14,6 +14,8 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from caching.conf import conf
+from caching.deps import write_groups
 from caching.versions import ModelRef, group_versions, model_group, resolve_model
 from caching.versions import bump as bump_groups
 
@@ -26,6 +28,7 @@ __all__ = [
     "invalidate_group",
     "invalidate_groups",
     "invalidate_model",
+    "invalidate_rows",
     "model_group",
     "watch",
 ]
@@ -87,8 +90,21 @@ def invalidate_group(name: str, using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def invalidate_model(model: ModelRef, using: str = DEFAULT_DB_ALIAS) -> None:
-    """For writes that send no signals: ``update()``, bulk paths, raw SQL."""
-    invalidate_groups([model_group(model)], using=using)
+    """For writes that send no signals: ``update()``, bulk paths, raw SQL.
+
+    Every dependency on the model, its rows or its fields is invalidated.
+    """
+    invalidate_groups(write_groups(model), using=using)
+
+
+def invalidate_rows(
+    model: ModelRef,
+    pks: Iterable[Any],
+    fields: Iterable[str] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> None:
+    """After a write to these rows (of these fields, when known) without signals."""
+    invalidate_groups(write_groups(model, list(pks), fields), using=using)
 
 
 # -- signals -------------------------------------------------------------------
@@ -98,9 +114,15 @@ _watch_lock = threading.Lock()
 
 
 def _on_write(
-    sender: type[models.Model], using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+    sender: type[models.Model],
+    instance: models.Model,
+    using: str = DEFAULT_DB_ALIAS,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
 ) -> None:
-    invalidate_model(sender, using=using)
+    # A creation or deletion changes the set of rows: fields unknown.
+    known = None if kwargs.get("created") or update_fields is None else update_fields
+    invalidate_rows(sender, [instance.pk], known, using=using)
 
 
 def _on_m2m(
@@ -112,8 +134,11 @@ def _on_m2m(
     **kwargs: Any,
 ) -> None:
     if action in {"post_add", "post_remove", "post_clear"}:
+        pk_set = kwargs.get("pk_set")  # None after a clear: rows not listed
         invalidate_groups(
-            {model_group(type(instance)), model_group(model), model_group(sender)},
+            write_groups(type(instance), [instance.pk])
+            | write_groups(model, None if pk_set is None else sorted(pk_set))
+            | write_groups(sender),
             using=using,
         )
 
@@ -159,24 +184,47 @@ def watched_models() -> list[str]:
 
 
 # -- writes without signals ----------------------------------------------------
+def _listed(queryset: models.QuerySet[Any]) -> list[Any] | None:
+    """The pks a write to ``queryset`` matches, or None past ``CACHING_ROW_LIMIT``."""
+    limit = conf.ROW_LIMIT
+    if not limit:
+        return None
+    pks = list(queryset.order_by().values_list("pk", flat=True)[: limit + 1])
+    return None if len(pks) > limit else pks
+
+
+def _pks(objs: Iterable[Any]) -> list[Any] | None:
+    pks = [obj.pk for obj in objs]
+    if None in pks or len(pks) > conf.ROW_LIMIT:
+        return None
+    return pks
+
+
 class InvalidatingQuerySet(models.QuerySet[Any]):
-    """``update``, ``bulk_create`` and ``bulk_update`` that bump the model's group.
+    """``update``, ``bulk_create`` and ``bulk_update`` that bump the rows they wrote.
 
     Use ``objects = InvalidatingQuerySet.as_manager()`` (or mix it into your own
-    queryset class).
+    queryset class). ``update()`` first lists the matched pks (at most
+    ``CACHING_ROW_LIMIT``, one bounded query) and updates exactly those, so
+    the bump names every row it changed; past the limit it bumps the model.
     """
 
     def update(self, **kwargs: Any) -> int:
-        count = super().update(**kwargs)
-        invalidate_model(self.model, using=self.db)
+        with transaction.atomic(using=self.db, savepoint=False):
+            pks = _listed(self)
+            target = self if pks is None else self.filter(pk__in=pks)
+            count = super(InvalidatingQuerySet, target).update(**kwargs)
+            invalidate_groups(write_groups(self.model, pks, kwargs), using=self.db)
         return count
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         created = super().bulk_create(objs, *args, **kwargs)
-        invalidate_model(self.model, using=self.db)
+        invalidate_groups(write_groups(self.model, _pks(created)), using=self.db)
         return created
 
     def bulk_update(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
         count = super().bulk_update(objs, *args, **kwargs)
-        invalidate_model(self.model, using=self.db)
+        fields = kwargs.get("fields", args[0] if args else None)
+        invalidate_groups(write_groups(self.model, _pks(objs), fields), using=self.db)
         return count

@@ -51,6 +51,7 @@ from caching.http import (
     make_etag,
     policy_of,
     request_token,
+    served,
 )
 from caching.invalidation import dirty_groups
 from caching.responses import Stored, accept_token, add_variant, shareable
@@ -71,6 +72,7 @@ class Exchange:
         kwargs: dict[str, Any],
     ) -> None:
         self.request, self.policy = request, policy
+        self.groups = policy.groups_for(kwargs)
         # The key's query; the view itself is shown the same reduced query by
         # its decorator, while the middleware below still sees the whole URL
         # (``?profile=1`` for the profiling middleware, say).
@@ -107,19 +109,20 @@ class Exchange:
         if has_credentials(request) and not policy.per_user:
             return None
         # Inside a transaction that wrote these groups the view must see its own writes.
-        if set(policy.groups) & dirty_groups():
+        kwargs = kwargs or {}
+        if set(policy.groups_for(kwargs)) & dirty_groups():
             return None
         host = cache_host(request)
         if host is None:
             return None
-        return cls(request, policy, host, args, kwargs or {})
+        return cls(request, policy, host, args, kwargs)
 
     def begin(self) -> HttpResponseBase | None:
         """A response to send now (a 304 or a stored 200), or None to run the view."""
         policy, backend = self.policy, self.backend
         try:
             found = entries.lookup(
-                backend, self.key if policy.timeout else None, policy.groups
+                backend, self.key if policy.timeout else None, self.groups
             )
         except REDIS_ERRORS:  # a plain django-redis backend that raised
             stats.record(policy.name, "errors")
@@ -141,7 +144,7 @@ class Exchange:
             # Missing or expired: one caller computes it, the others wait for
             # it or, within stale_timeout, get the expired one.
             self.plan = entries.plan(
-                backend, self.key, policy.groups, lock=True, found=found
+                backend, self.key, self.groups, lock=True, found=found
             )
             if self.plan.status != MISS:
                 stored = Stored.from_value(self.plan.value)
@@ -178,9 +181,8 @@ class Exchange:
         """Surrogate keys and s-maxage, for what every user shares."""
         if not self.policy.per_user:
             policy = self.policy
-            surrogate.mark(
-                response, policy.groups, policy.timeout, policy.refresh_every
-            )
+            # The request's groups: a row dependency's page carries its row's tag.
+            surrogate.mark(response, self.groups, policy.timeout, policy.refresh_every)
 
     def end(self, response: HttpResponseBase) -> HttpResponseBase:
         """Judge the final response: tag and store it when it is shareable."""
@@ -253,10 +255,13 @@ class ResponseCacheMiddleware:
         # Django sets the same again when the request goes down; a stored
         # response answered here is then still named by its route (metrics).
         request.resolver_match = match
-        policy = policy_of(match.func)
+        declared_policy = policy = policy_of(match.func)
         if policy is not None and policy.per_user:
             policy = None  # needs request.user: see process_view
-        return handle(request, policy, self.get_response, match.args, match.kwargs)
+        response = handle(request, policy, self.get_response, match.args, match.kwargs)
+        if declared_policy is not None:
+            served(request, declared_policy, response, match.kwargs)
+        return response
 
     def process_view(
         self,

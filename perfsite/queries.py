@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from caching.decorators import cache_result
+from caching.deps import fields
 from perfsite.models import Post
 
 ACTIVE_DAYS = 30
@@ -36,7 +37,15 @@ def site_stats() -> dict[str, int]:
     }
 
 
-@cache_result(300, depends_on=[Post, settings.AUTH_USER_MODEL])
+# The fields it reads: a flush of the view counts (perfsite.views.post_views)
+# refreshes it; a write to a post's body does not.
+@cache_result(
+    300,
+    depends_on=[
+        fields(Post, "title", "slug", "views", "published_at", "author"),
+        settings.AUTH_USER_MODEL,
+    ],
+)
 def popular_posts(limit: int) -> list[dict[str, Any]]:
     """The ``limit`` most viewed posts, as plain data (cheap to cache and serialise)."""
     rows = Post.objects.order_by("-views", "id").values(

@@ -1,127 +1,130 @@
-"""The profiling app's settings, read from ``django.conf.settings`` on access.
-
-The middleware reads several settings on every request, and reading a
-setting that is not defined costs an AttributeError each time; so values are
-memoised until Django's ``setting_changed`` signal (sent by
-``override_settings``) says a ``PROFILING_*`` setting changed.
-"""
+"""The profiling app's settings: defaults in ``DEFAULTS``, one typed property
+each (the skeleton is ``perfsite_conf.AppSettings``, which memoises values
+until Django's ``setting_changed`` signal: the middleware reads several
+settings on every request)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.signals import setting_changed
+from perfsite_conf import AppSettings
 
 SERVER_TIMING_CHOICES = ("staff", "all", "off")
-_values: dict[str, Any] = {}
+
+DEFAULTS: dict[str, Any] = {
+    "PROFILING_ENABLED": False,
+    "PROFILING_ENGINE": "sampling",
+    "PROFILING_SAMPLING_INTERVAL": 1.0,  # milliseconds
+    "PROFILING_METRICS": True,
+    "PROFILING_SAMPLE_RATE": 0.01,
+    "PROFILING_SAMPLE_BUDGET": 6,
+    "PROFILING_MAX_PROFILES_PER_ENDPOINT": 20,
+    "PROFILING_MAX_PROFILES": 500,
+    "PROFILING_MAX_METRIC_ROWS": 50_000,
+    "PROFILING_RETENTION": 7 * 24 * 3600,  # seconds
+    "PROFILING_WINDOW": 300,  # seconds
+    "PROFILING_FLUSH_INTERVAL": 10.0,  # seconds
+    "PROFILING_FLUSH_REQUESTS": 1000,
+    "PROFILING_SLOW_QUERY_MS": 100.0,
+    "PROFILING_N_PLUS_ONE_THRESHOLD": 5,
+    "PROFILING_N_PLUS_ONE_MIN_MS": 1.0,
+    "PROFILING_SERVER_TIMING": "staff",
+    "PROFILING_TIMING_ALLOW_ORIGIN": None,
+    "PROFILING_API_TOKEN": None,
+    "PROFILING_PROMETHEUS": False,
+    "PROFILING_TOP_FUNCTIONS": 30,
+}
 
 
-def _get(name: str, default: Any) -> Any:
-    try:
-        return _values[name]
-    except KeyError:
-        value = _values[name] = getattr(settings, name, default)
-        return value
-
-
-def _forget(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("PROFILING_"):
-        _values.clear()
-
-
-setting_changed.connect(_forget, dispatch_uid="perfsite_profiling.conf.forget")
-
-
-class Settings:
+class Settings(AppSettings):
     @property
     def ENABLED(self) -> bool:
         """The profile layer; the metrics layer has its own switch."""
-        return bool(_get("PROFILING_ENABLED", False))
+        return bool(self._get("PROFILING_ENABLED"))
 
     @property
     def ENGINE(self) -> str:
         """``"sampling"`` (statistical, low overhead) or ``"cprofile"``."""
-        return str(_get("PROFILING_ENGINE", "sampling"))
+        return str(self._get("PROFILING_ENGINE"))
 
     @property
     def SAMPLING_INTERVAL(self) -> float:
-        return float(_get("PROFILING_SAMPLING_INTERVAL", 1.0))  # milliseconds
+        return float(self._get("PROFILING_SAMPLING_INTERVAL"))
 
     @property
     def METRICS(self) -> bool:
-        return bool(_get("PROFILING_METRICS", True))
+        return bool(self._get("PROFILING_METRICS"))
 
     @property
     def SAMPLE_RATE(self) -> float:
-        return float(_get("PROFILING_SAMPLE_RATE", 0.01))
+        return float(self._get("PROFILING_SAMPLE_RATE"))
 
     @property
     def SAMPLE_BUDGET(self) -> int:
         """Sampled profiles per endpoint per hour, per process."""
-        return int(_get("PROFILING_SAMPLE_BUDGET", 6))
+        return int(self._get("PROFILING_SAMPLE_BUDGET"))
 
     @property
     def MAX_PROFILES_PER_ENDPOINT(self) -> int:
-        return int(_get("PROFILING_MAX_PROFILES_PER_ENDPOINT", 20))
+        return int(self._get("PROFILING_MAX_PROFILES_PER_ENDPOINT"))
 
     @property
     def MAX_PROFILES(self) -> int:
-        return int(_get("PROFILING_MAX_PROFILES", 500))
+        return int(self._get("PROFILING_MAX_PROFILES"))
 
     @property
     def MAX_METRIC_ROWS(self) -> int:
-        return int(_get("PROFILING_MAX_METRIC_ROWS", 50_000))
+        return int(self._get("PROFILING_MAX_METRIC_ROWS"))
 
     @property
     def RETENTION(self) -> int:
-        return int(_get("PROFILING_RETENTION", 7 * 24 * 3600))  # seconds
+        return int(self._get("PROFILING_RETENTION"))
 
     @property
     def WINDOW(self) -> int:
-        return int(_get("PROFILING_WINDOW", 300))  # seconds
+        return int(self._get("PROFILING_WINDOW"))
 
     @property
     def FLUSH_INTERVAL(self) -> float:
-        return float(_get("PROFILING_FLUSH_INTERVAL", 10.0))  # seconds
+        return float(self._get("PROFILING_FLUSH_INTERVAL"))
 
     @property
     def FLUSH_REQUESTS(self) -> int:
-        return int(_get("PROFILING_FLUSH_REQUESTS", 1000))
+        return int(self._get("PROFILING_FLUSH_REQUESTS"))
 
     @property
     def SLOW_QUERY_MS(self) -> float:
-        return float(_get("PROFILING_SLOW_QUERY_MS", 100.0))
+        return float(self._get("PROFILING_SLOW_QUERY_MS"))
 
     @property
     def N_PLUS_ONE_THRESHOLD(self) -> int:
-        return int(_get("PROFILING_N_PLUS_ONE_THRESHOLD", 5))
+        return int(self._get("PROFILING_N_PLUS_ONE_THRESHOLD"))
 
     @property
     def N_PLUS_ONE_MIN_MS(self) -> float:
-        return float(_get("PROFILING_N_PLUS_ONE_MIN_MS", 1.0))
+        return float(self._get("PROFILING_N_PLUS_ONE_MIN_MS"))
 
     @property
     def SERVER_TIMING(self) -> str:
-        return str(_get("PROFILING_SERVER_TIMING", "staff"))
+        return str(self._get("PROFILING_SERVER_TIMING"))
 
     @property
     def TIMING_ALLOW_ORIGIN(self) -> str | None:
-        value = _get("PROFILING_TIMING_ALLOW_ORIGIN", None)
+        value = self._get("PROFILING_TIMING_ALLOW_ORIGIN")
         return None if value is None else str(value)
 
     @property
     def API_TOKEN(self) -> str | None:
-        value = _get("PROFILING_API_TOKEN", None)
+        value = self._get("PROFILING_API_TOKEN")
         return str(value) if value else None
 
     @property
     def PROMETHEUS(self) -> bool:
-        return bool(_get("PROFILING_PROMETHEUS", False))
+        return bool(self._get("PROFILING_PROMETHEUS"))
 
     @property
     def TOP_FUNCTIONS(self) -> int:
-        return int(_get("PROFILING_TOP_FUNCTIONS", 30))
+        return int(self._get("PROFILING_TOP_FUNCTIONS"))
 
 
-conf = Settings()
+conf = Settings(DEFAULTS)

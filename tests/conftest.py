@@ -47,6 +47,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.redis)
 
 
+@pytest.fixture(autouse=True)
+def _no_counts_left() -> Iterator[None]:
+    """Views counted and requests measured by a test are not flushed into
+    another test's database (nor at exit, when the test database is gone)."""
+    yield
+    from caching import counters
+    from perfsite_profiling import profiles
+    from perfsite_profiling.store import aggregator
+
+    counters.reset()
+    aggregator.reset()
+    profiles.reset()
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A private redis-server for the whole session; tests may stop/restart it."""

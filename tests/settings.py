@@ -34,6 +34,8 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Metrics flush only when a test asks (store.aggregator.flush()), never mid-test.
 PROFILING_FLUSH_INTERVAL = 10**9
 PROFILING_FLUSH_REQUESTS = 10**9
+# Write-behind counters flush only when a test asks (caching.counters.flush()).
+CACHING_COUNTER_FLUSH_INTERVAL = 10**9  # seconds
 # The suite stops Redis on purpose: no waiting at exit.
 CACHING_EXIT_WAIT = 0.0  # seconds
 

@@ -62,6 +62,13 @@ def locmem() -> Iterator[Any]:
     caches["default"].clear()
 
 
+@pytest.fixture(params=["locmem", "failover", "clustered"])
+def backend(request: pytest.FixtureRequest) -> Any:
+    """The default cache as LocMem, then as a FailoverCache on real Redis,
+    then on a real Redis Cluster."""
+    return request.getfixturevalue(request.param)
+
+
 def open_breaker(cache: Any) -> None:
     """Fail enough calls on a stopped Redis to open the cache's breaker."""
     for _ in range(cache.breaker.threshold):

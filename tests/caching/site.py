@@ -8,7 +8,9 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
+from caching.deps import row
 from caching.http import cache_response
+from perfsite.models import Post
 from perfsite.urls import urlpatterns as site_urlpatterns
 
 renders: list[str] = []  # one name per view run, so tests see hits
@@ -51,7 +53,16 @@ def mine(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"hello {request.user.username}")
 
 
+@require_safe
+@cache_response(60, depends_on=[row(Post, "pk")])
+def post_title(request: HttpRequest, pk: int) -> HttpResponse:
+    renders.append("row")
+    post = Post.objects.filter(pk=pk).first()
+    return HttpResponse(post.title if post else "none", content_type="text/plain")
+
+
 urlpatterns = [
+    path("t/row/<int:pk>/", post_title),
     path("t/mine/", mine),
     path("t/session/", writes_session),
     path("t/language/", language),

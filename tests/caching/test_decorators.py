@@ -25,11 +25,6 @@ def counted(**options: Any) -> tuple[Any, list[Any]]:
     return compute, calls
 
 
-@pytest.fixture(params=["locmem", "failover", "clustered"])
-def backend(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 @pytest.mark.parametrize("result", [None, 0, "", [], False])
 def test_none_and_falsy_results_are_cached(backend: Any, result: Any) -> None:
     calls: list[int] = []

@@ -23,11 +23,6 @@ from tests.perfsite.factories import make_post, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=["locmem", "failover", "clustered"])
-def backend(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 def post_titles() -> tuple[Any, list[int]]:
     calls: list[int] = []
 

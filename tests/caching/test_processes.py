@@ -3,10 +3,7 @@ and the near cache's coherence."""
 
 from __future__ import annotations
 
-import os
-import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +14,8 @@ import redis as redis_py
 
 from caching.decorators import cache_result
 from perfsite.models import Post
-from tests.support.services import RedisServer
-from tests.support.workers import Worker
+from tests.support.services import RedisServer, command_calls
+from tests.support.workers import Worker, migrated_env
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,20 +26,8 @@ def worker_env(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
     """One migrated SQLite database for the workers of this module."""
-    env = {
-        **os.environ,
-        "PERFSITE_TEST_REDIS_URL": redis_server.url,
-        "PERFSITE_TEST_DB": str(tmp_path_factory.mktemp("workers") / "db.sqlite3"),
-        "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    return env
+    db = tmp_path_factory.mktemp("workers") / "db.sqlite3"
+    return migrated_env(redis_server.url, db)
 
 
 @pytest.fixture
@@ -182,32 +167,31 @@ def test_after_a_write_elsewhere_no_reader_serves_the_old_value(workers: Any) ->
             assert reader.ask("sync-get k")["value"] == n
 
 
-def test_readers_see_a_write_within_a_few_milliseconds(
+def test_readers_spinning_on_a_near_copy_are_told_of_each_write(
     workers: Any, redis: RedisServer
 ) -> None:
-    """Pushed, not polled: every reader, spinning on its near copy, sees the
-    new value soon after the writer's SET returned.
-
-    The bound asserted (a median under 50 ms) is generous on purpose, since
-    the machine is shared and loaded; it still separates push invalidation
-    from anything that waits for a timeout or a periodic refresh.
-    bench/cache.py measures the delay (about 0.4 ms at the median).
-    """
+    """Pushed, not polled: every reader spins on its near copy (thousands of
+    reads), and each write costs it one fetch from Redis, made once Redis told
+    it the copy is stale. How soon is for bench/cache.py to measure (about
+    0.4 ms at the median); a test on a shared machine counts instead."""
     readers = live_readers(workers, 3)
     raw = redis_py.Redis.from_url(redis.url)
     raw.set("t:1:w", b"0")
-    delays: list[float] = []
-    for n in range(1, 21):
+    for reader in readers:
+        assert reader.ask("get w")["value"] == 0  # each holds a copy
+    fetched = command_calls(redis.url, "get", "mget")
+    writes = 20
+    for n in range(1, writes + 1):
         for reader in readers:
-            assert reader.ask("get w")["value"] == n - 1
             reader.send(f"watch w {n - 1}")
         for reader in readers:
             assert reader.read() == {"watching": True}
+        time.sleep(0.02)  # seconds of spinning: about a hundred reads per reader
         raw.set("t:1:w", str(n).encode())
-        written_at = time.monotonic()  # one clock for every process on Linux
         for reader in readers:
-            answer = reader.read()
-            assert answer["value"] == n
-            delays.append(max(0.0, answer["seen_at"] - written_at))
+            assert reader.read()["value"] == n
     raw.close()
-    assert statistics.median(delays) < 0.05, sorted(delays)
+    # One GET per reader per write, sometimes two (a fetch that raced the
+    # invalidation is not kept); reads that went to Redis would be thousands.
+    fetched = command_calls(redis.url, "get", "mget") - fetched
+    assert len(readers) * writes <= fetched <= 2 * len(readers) * writes

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Self
 
 import pytest
 import redis as redis_py
@@ -80,21 +81,21 @@ class Editor:
         return max(done) if done else None
 
 
-class Edits:
-    """Edits the top post again and again, on a thread, until the block ends."""
+class Repeat:
+    """Runs ``step()`` again and again on a thread of its own until the block ends."""
 
-    def __init__(self, editor: Editor) -> None:
-        self.editor = editor
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run)
 
-    def _run(self) -> None:
-        seq = 0
-        while not self._stop.is_set():
-            seq += 1
-            self.editor.edit(seq)
+    def step(self) -> None:
+        raise NotImplementedError
 
-    def __enter__(self) -> Edits:
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.step()
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -103,31 +104,33 @@ class Edits:
         self._thread.join(timeout=120)
 
 
-class Outage:
+class Edits(Repeat):
+    """Edits the top post again and again, one edit after the other."""
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__()
+        self.editor = editor
+        self.seq = 0
+
+    def step(self) -> None:
+        self.seq += 1
+        self.editor.edit(self.seq)
+
+
+class Outage(Repeat):
     """What the load does not: cache_result misses that outlast the breaker's
-    longest cooldown, and the admin's Cache statistics page, again and again
-    on a thread until the block ends."""
+    longest cooldown, and the admin's Cache statistics page."""
 
     def __init__(self, site: Site, admin: AdminBrowser) -> None:
+        super().__init__()
         self.site, self.admin = site, admin
         self.slow: list[int] = []  # status of each slow miss
         self.pages: list[bool] = []  # whether each load showed the statistics
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.slow.append(self.site.get(f"/test/slow/{len(self.slow)}")[0])
-            page = self.admin.open("/admin/caching/cachestatistics/")
-            self.pages.append('<td class="breaker">' in page)
-
-    def __enter__(self) -> Outage:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=120)
+    def step(self) -> None:
+        self.slow.append(self.site.get(f"/test/slow/{len(self.slow)}")[0])
+        page = self.admin.open("/admin/caching/cachestatistics/")
+        self.pages.append('<td class="breaker">' in page)
 
 
 def stale(samples: list[Sample], editor: Editor, after: float) -> list[Sample]:

@@ -4,12 +4,31 @@ JSON line out (used by the multi-process tests and bench/cache.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def migrated_env(redis_url: str, db: Path) -> dict[str, str]:
+    """The environment of worker processes on one migrated SQLite database."""
+    env = {
+        **os.environ,
+        "PERFSITE_TEST_REDIS_URL": redis_url,
+        "PERFSITE_TEST_DB": str(db),
+        "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return env
 
 
 class Worker:

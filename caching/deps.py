@@ -1,0 +1,180 @@
+"""Dependencies finer than a model: rows and fields.
+
+A write names the groups it touches (``write_groups``); a dependency names
+the groups it reads (``Row.groups``, ``Fields.groups``). The two sides meet on
+these group names (``<label>`` is ``app_label.model_name``):
+
+===========================  ============================================
+``model:<label>``            any write to the model (``model_group``)
+``rows:<label>``             a write whose rows were not listed
+``row:<label>:<pk>``         any write to that row (``row_group``)
+``full:<label>``             a write whose fields are not known
+``full:<label>:<pk>``        such a write, to that row
+``field:<label>:<f>``        a write that names field ``f``
+``field:<label>:<f>:<pk>``   such a write, to that row
+===========================  ============================================
+
+So a bump is still one ``set_many`` of a few keys, whatever the number of
+entries: a plain ``save()`` of one row sets four, a ``save(update_fields=F)``
+two plus two per field. Why not one group per field that every plain save
+bumps: that costs a key per field of the model on every save; the ``full``
+groups cost one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+
+from caching.keys import encode
+from caching.versions import ModelRef, _label, model_group, resolve_model, row_group
+
+__all__ = ["Fields", "Row", "field_groups", "fields", "row", "split", "write_groups"]
+
+
+def _pk(value: Any) -> str:
+    return encode(value, "pk")
+
+
+def field_names(model: ModelRef, names: Iterable[str]) -> frozenset[str]:
+    """Field names as ``_meta`` spells them (``author_id`` becomes ``author``)."""
+    if isinstance(model, str) and not apps.models_ready:
+        return frozenset(names)  # checked again on the first call
+    model = resolve_model(model)
+    result = set()
+    for name in names:
+        try:
+            result.add(model._meta.get_field(name).name)
+        except FieldDoesNotExist:
+            raise ValueError(
+                f"{model._meta.label} has no field {name!r}; valid fields: "
+                + ", ".join(sorted(f.name for f in model._meta.concrete_fields))
+            ) from None
+    return frozenset(result)
+
+
+def field_groups(
+    model: ModelRef, fields: Iterable[str], pks: Iterable[Any]
+) -> set[str]:
+    """The groups of these fields, model-wide and in each of these rows."""
+    label = _label(model)
+    names = field_names(model, fields)
+    result = {f"field:{label}:{f}" for f in names}
+    for pk in pks:
+        result.update(f"field:{label}:{f}:{_pk(pk)}" for f in names)
+    return result
+
+
+def write_groups(
+    model: ModelRef,
+    pks: Iterable[Any] | None = None,
+    fields: Iterable[str] | None = None,
+) -> set[str]:
+    """The groups a write bumps: ``pks`` None for rows not listed, ``fields``
+    None when which fields changed is not known."""
+    label = _label(model)
+    names = {model_group(model)}
+    pks = None if pks is None else list(pks)
+    if fields is not None:
+        names |= field_groups(model, fields, pks or ())
+    else:
+        names.add(f"full:{label}")
+        names.update(f"full:{label}:{_pk(pk)}" for pk in pks or ())
+    if pks is None:
+        names.add(f"rows:{label}")
+    else:
+        names.update(row_group(model, pk) for pk in pks)
+    return names
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A dependency on some fields of every row of a model (a list of titles).
+
+    Writes that name other fields only (``save(update_fields=["views"])``)
+    leave it alone; creations, deletions and plain saves invalidate it.
+    """
+
+    model: ModelRef
+    fields: tuple[str, ...]
+
+    def groups(self) -> list[str]:
+        label = _label(self.model)
+        names = field_names(self.model, self.fields)
+        return [f"full:{label}", *(f"field:{label}:{f}" for f in sorted(names))]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A dependency on one row, whose pk is the call's (or URL's) ``arg``.
+
+    The argument may be the pk or an instance of the model. With ``fields``,
+    only writes that may change those fields of the row invalidate.
+    """
+
+    model: ModelRef
+    arg: str = "pk"
+    fields: tuple[str, ...] | None = None
+
+    def groups(self, arguments: Mapping[str, Any]) -> list[str]:
+        model = resolve_model(self.model)
+        label = _label(model)
+        value = arguments.get(self.arg)
+        if isinstance(value, models.Model):
+            value = value.pk
+        try:
+            pk = model._meta.pk.to_python(value)
+        except (ValidationError, TypeError, ValueError):
+            pk = None
+        if pk is None:  # no row to name: any write to the model invalidates
+            return [model_group(model)]
+        if self.fields is None:
+            return [f"rows:{label}", row_group(model, pk)]
+        names = field_names(model, self.fields)
+        return [
+            f"rows:{label}",
+            f"full:{label}:{_pk(pk)}",
+            *(f"field:{label}:{f}:{_pk(pk)}" for f in sorted(names)),
+        ]
+
+
+def row(
+    model: ModelRef, arg: str = "pk", *, fields: Iterable[str] | None = None
+) -> Row:
+    """``depends_on=[row(Post, "pk")]``: the row whose pk is the argument ``pk``."""
+    return Row(model, arg, None if fields is None else tuple(fields))
+
+
+def fields(model: ModelRef, *names: str) -> Fields:
+    """``depends_on=[fields(Post, "title")]``: those fields of every row."""
+    if not names:
+        raise ValueError("fields() needs at least one field name.")
+    return Fields(model, names)
+
+
+Dependency = ModelRef | Row | Fields
+
+
+def split(
+    depends_on: Iterable[Dependency],
+) -> tuple[list[str], tuple[Row, ...], list[ModelRef]]:
+    """Static group names, row dependencies and the models to watch."""
+    static: list[str] = []
+    rows: list[Row] = []
+    watched: list[ModelRef] = []
+    for dependency in depends_on:
+        if isinstance(dependency, Row):
+            rows.append(dependency)
+            watched.append(dependency.model)
+        elif isinstance(dependency, Fields):
+            static.extend(dependency.groups())
+            watched.append(dependency.model)
+        else:
+            static.append(model_group(dependency))
+            watched.append(dependency)
+    return static, tuple(rows), watched
