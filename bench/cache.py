@@ -3,6 +3,7 @@
     .venv/bin/python -m pip install -e ".[dev,bench]"   # + django-cache-memoize, django-cacheops
     .venv/bin/python bench/cache.py                  # needs redis-server on the PATH
     .venv/bin/python bench/cache.py cluster          # only the Redis Cluster table
+    .venv/bin/python bench/cache.py hit invalidation # only these sections
 
 Starts a private redis-server, a private three-master Redis Cluster and a
 hung TCP server, then prints these tables (ratios measured in this same run):
@@ -30,6 +31,7 @@ from typing import Any
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.near_latency import near_latency  # noqa: E402
+from caching.keys import NAMESPACE  # noqa: E402
 from tests.support.cluster import RedisCluster  # noqa: E402
 from tests.support.hung import HungServer  # noqa: E402
 from tests.support.services import RedisServer, redis_binary  # noqa: E402
@@ -383,7 +385,7 @@ def invalidation_row(entries: int) -> list[str]:
         check_invalidated()
         fill()
         started = time.perf_counter()
-        redis.delete_pattern(f"*{fn.prefix}:*")
+        redis.delete_pattern(f"*{NAMESPACE}:{fn.namespace}:*")
         theirs.append((time.perf_counter() - started) * 1000)
         check_invalidated()
     redis.clear()
@@ -484,8 +486,8 @@ def stampede() -> None:
     )
 
 
-def main() -> None:
-    only_cluster = sys.argv[1:] == ["cluster"]
+def main(names: list[str]) -> None:
+    """Every table, or only the sections ``names`` (``cluster``, ``hit``...)."""
     server = start_redis()
     cluster = RedisCluster(server.binary)
     hung = HungServer()
@@ -495,16 +497,21 @@ def main() -> None:
         print(
             f"Python {sys.version.split()[0]}, one machine, loopback Redis; compare ratios."
         )
-        if only_cluster:
-            cluster_hit_path()
-            return
-        hit_path()
-        cluster_hit_path()
-        embedded()
-        near_latency(server.url)
-        invalidation()
-        outage()
-        stampede()
+        sections: dict[str, Callable[[], None]] = {
+            "hit": hit_path,
+            "cluster": cluster_hit_path,
+            "embedded": embedded,
+            "near": lambda: near_latency(server.url),
+            "invalidation": invalidation,
+            "outage": outage,
+            "stampede": stampede,
+        }
+        unknown = set(names) - set(sections)
+        if unknown:
+            sys.exit(f"unknown sections {sorted(unknown)}; pick from {list(sections)}")
+        for name, run in sections.items():
+            if not names or name in names:
+                run()
     finally:
         hung.close()
         cluster.stop()
@@ -512,4 +519,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
