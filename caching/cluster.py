@@ -52,7 +52,9 @@ _clusters_lock = threading.Lock()
 
 
 def _forget_clusters() -> None:
+    global _clusters_lock
     _clusters.clear()  # the parent's sockets are the parent's
+    _clusters_lock = threading.Lock()  # another thread may have held it at the fork
 
 
 os.register_at_fork(after_in_child=_forget_clusters)
