@@ -128,7 +128,7 @@ class Outage(Repeat):
         self.pages: list[bool] = []  # whether each load showed the statistics
 
     def step(self) -> None:
-        self.slow.append(self.site.get(f"/test/slow/{len(self.slow)}")[0])
+        self.slow.append(self.site.get(f"/t/slow/{len(self.slow)}")[0])
         page = self.admin.open("/admin/caching/cachestatistics/")
         self.pages.append('<td class="breaker">' in page)
 

@@ -40,7 +40,7 @@ class Edge:
 
 @pytest.fixture(scope="module")
 def edge_env(site_setup: dict[str, str]) -> dict[str, str]:
-    env = {**site_setup, "DJANGO_SETTINGS_MODULE": "tests.support.edge_settings"}
+    env = {**site_setup, "DJANGO_SETTINGS_MODULE": "tests.support.site_settings"}
     Site("", env).orm(
         "from django.contrib.auth.models import User\n"
         "for name in ('boss', 'alice', 'bob'):\n"
