@@ -36,11 +36,11 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.models import F
 
-from caching.background import Flusher
 from caching.conf import conf
 from caching.deps import field_groups, field_names
 from caching.invalidation import invalidate_groups, watch
 from caching.versions import ModelRef, resolve_model
+from perfsite_conf.background import Flusher
 
 __all__ = ["Counter", "flush", "flusher", "reset", "unflushed"]
 
@@ -200,8 +200,6 @@ def unflushed() -> int:
 def _flush_in_thread() -> None:
     try:
         flush()
-    except Exception:  # the thread must live on: the next round tries again
-        logger.warning("counters: flush failed", exc_info=True)
     finally:
         connections.close_all()  # the flusher thread's own connections
 

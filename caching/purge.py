@@ -23,11 +23,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from caching.background import Flusher
 from caching.conf import conf
 from caching.health import PurgeHealth
 from caching.keys import surrogate_tag
 from caching.purgers import PurgeError, Purger, configured
+from perfsite_conf.background import Flusher
 
 log = logging.getLogger(__name__)
 RETRY_FIRST = 0.2  # seconds before the first retry of a failed batch

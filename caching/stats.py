@@ -21,10 +21,10 @@ from typing import Any
 
 from django.core.cache import caches
 
-from caching.background import Flusher
 from caching.conf import conf
 from caching.health import reporting
 from caching.keys import STATS_NAMES_KEY, stats_key
+from perfsite_conf.background import Flusher
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
 STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out

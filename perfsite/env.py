@@ -51,10 +51,27 @@ def env_float(
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
 
 
+# SQLite shared by a threaded runserver and the write-behind flushers: in WAL
+# mode a reader never waits for a writer (a flush's commit included), a write
+# transaction takes the write lock when it begins (a deferred one that reads
+# first and then writes gets "database is locked" at once, whatever the
+# timeout, if another writer went first), and a writer waits up to ``timeout``
+# seconds for another before it is refused.
+SQLITE_OPTIONS: dict[str, Any] = {
+    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 5,  # seconds
+}
+
+
 def database_config(url: str | None, default_sqlite_path: str) -> dict[str, Any]:
     """Turn ``DATABASE_URL`` into a ``DATABASES["default"]`` entry."""
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": default_sqlite_path,
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
     try:
         config: dict[str, Any] = dict(
             dj_database_url.parse(url, conn_health_checks=True)
@@ -68,7 +85,9 @@ def database_config(url: str | None, default_sqlite_path: str) -> dict[str, Any]
         raise ImproperlyConfigured(
             f"DATABASE_URL has an unsupported scheme: {url.split(':', 1)[0]!r}."
         )
-    if config["ENGINE"] != "django.db.backends.sqlite3":
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+    else:
         # Persistent connections: one TCP + auth handshake per worker, not per request.
         config["CONN_MAX_AGE"] = 60
     return config

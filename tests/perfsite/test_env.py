@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from perfsite.env import (
+    SQLITE_OPTIONS,
     database_config,
     env_bool,
     env_float,
@@ -56,7 +57,10 @@ def test_database_default_is_sqlite_file() -> None:
     assert database_config(None, "/tmp/db.sqlite3") == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "/tmp/db.sqlite3",
+        "OPTIONS": SQLITE_OPTIONS,
     }
+    # A sqlite:// URL gets the same options.
+    assert database_config("sqlite:////tmp/x.db", "unused")["OPTIONS"] == SQLITE_OPTIONS
 
 
 def test_database_postgres_url_gets_persistent_connections() -> None:

@@ -1,19 +1,27 @@
 """A lazily started daemon thread that flushes a process's buffer, and at exit.
 
-``caching.stats`` (counts) and ``caching.purge`` (tags to purge) buffer in
-memory and send in batches. Each owns a ``Flusher``: its thread starts on
-first use (and again in a forked child, since threads do not survive a
-fork), wakes every ``interval()`` seconds or when woken, and calls ``flush``
-when ``due()``; the interpreter's exit handlers (a gunicorn worker's
+What the apps buffer in memory and write in batches (``caching.stats``'
+counts, ``caching.purge``'s tags, ``caching.counters``' counts,
+``perfsite_profiling``'s metrics and profiles) each own a ``Flusher``: its
+thread starts on first use (and again in a forked child, since threads do not
+survive a fork), wakes every ``interval()`` seconds or when woken, and calls
+``flush`` when ``due()``; the interpreter's exit handlers (a gunicorn worker's
 graceful stop runs them) call ``at_exit``.
+
+``rounds`` counts the flushes the thread has finished, and ``wait_for_round``
+blocks until one more has: whoever must know that a flush happened (a test, a
+command) waits on that instead of polling the store the thread writes to.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
 
 
 class Flusher:
@@ -27,8 +35,10 @@ class Flusher:
     ) -> None:
         self.name, self.flush, self.due, self.interval = name, flush, due, interval
         self.started = False  # in this process
+        self.rounds = 0  # flushes this process's thread has finished
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._done = threading.Condition()
         os.register_at_fork(after_in_child=self._forked)
         atexit.register(at_exit or flush)
 
@@ -45,15 +55,28 @@ class Flusher:
             self.start()
         self._wake.set()
 
+    def wait_for_round(self, after: int, timeout: float) -> bool:
+        """Block until more than ``after`` rounds are done; False on timeout."""
+        with self._done:
+            return self._done.wait_for(lambda: self.rounds > after, timeout)
+
     def _run(self) -> None:
         while True:
             # seconds; short steps, so a shorter interval set later takes effect soon
             self._wake.wait(min(max(self.interval(), 0.05), 1.0))
             self._wake.clear()
             if self.due():
-                self.flush()
+                try:
+                    self.flush()
+                except Exception:  # the thread must live on: the next round tries again
+                    logger.warning("%s: flush failed", self.name, exc_info=True)
+                finally:
+                    with self._done:
+                        self.rounds += 1
+                        self._done.notify_all()
 
     def _forked(self) -> None:
         self._lock = threading.Lock()  # another thread may have held it at the fork
         self._wake = threading.Event()
-        self.started = False
+        self._done = threading.Condition()
+        self.started, self.rounds = False, 0
