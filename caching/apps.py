@@ -23,6 +23,7 @@ class CachingConfig(AppConfig):
             check_settings,
             check_shared_caches,
         )
+        from caching.identity import check_identity
         from caching.invalidation import connect_pending
         from caching.near_redis import reset_on_setting_change
 
@@ -31,6 +32,7 @@ class CachingConfig(AppConfig):
         checks.register(check_middleware)
         checks.register(check_shared_caches)
         checks.register(check_cluster)
+        checks.register(check_identity)
         setting_changed.connect(
             reset_on_setting_change, dispatch_uid="caching.near_redis.reset"
         )

@@ -18,7 +18,8 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.core.cache import caches
 
-from caching import entries, keys, stats
+from caching import entries, identity, keys, stats
+from caching.bypass import bypassed
 from caching.conf import conf
 from caching.deps import Dependency, split
 from caching.entries import HIT, MISS, STALE, WAIT, Plan
@@ -57,8 +58,11 @@ class CachedFunction(Generic[P, R]):
             raise ValueError("cache_result needs timeout > 0 and stale_timeout >= 0.")
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.name = f"{fn.__module__}.{fn.__qualname__}"
-        self.namespace = f"{key_prefix or self.name}:v{version}"
+        self.name = identity.derived_name(fn)
+        registry.pop(self.name, None)  # the registry alone keeps no claim alive
+        # Claimed by this object: another live one with this namespace makes
+        # both bypass the cache (caching.E032), never share entries.
+        self.namespace = identity.claim(f"{key_prefix or self.name}:v{version}", self)
         self.timeout, self.stale_timeout = timeout, stale_timeout
         self.cache, self.cache_if, self.lock = cache, cache_if, lock
         static, self.rows, models = split(depends_on)
@@ -129,6 +133,8 @@ class CachedFunction(Generic[P, R]):
     # -- what both drivers share -------------------------------------------
 
     def _bypassing(self, groups: list[str]) -> bool:
+        if identity.is_ambiguous(self.namespace) or bypassed():
+            return True  # another live function has its name: computed, never cached
         dirty = dirty_groups()
         return bool(dirty) and not dirty.isdisjoint(groups)
 

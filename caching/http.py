@@ -8,10 +8,10 @@ resolved view and then at each function it wraps (``__wrapped__``, as
 ``functools.wraps`` sets it), so ``require_safe`` and other decorators may sit
 above ``cache_response``.
 
-The ETag is a digest of the release, the view, its converted URL arguments,
-the declared query parameters, the host and the group versions read before
-the view runs (plus the period with ``refresh_every``, the user with
-``per_user``). It is weak because the compression middleware serves several
+The ETag is a digest of the release, the view's name (``caching.identity``),
+the scheme, the host, the URL pattern, its converted URL arguments, the
+declared query parameters and the group versions read before the view runs
+(plus the period with ``refresh_every``, the user with ``per_user``). It is weak because the compression middleware serves several
 byte encodings of one representation; the 200 and the 304 carry the same
 form. There is no ``Last-Modified``: versions are random numbers, not times.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +32,11 @@ from django.http import HttpRequest, HttpResponseBase, QueryDict
 from django.http.request import split_domain_port
 from django.utils.http import parse_etags
 
-from caching import keys
+from caching import identity, keys
 from caching.conf import conf
 from caching.deps import Dependency, Row, split
 from caching.invalidation import watch
+from caching.versions import model_group, row_group
 
 View = Callable[..., Any]  # a sync or async view
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -75,8 +77,9 @@ class Policy:
         return f"{scope}, max-age={self.max_age}"
 
 
-_registered: dict[View, Policy] = {}
-_found: dict[View, Policy | None] = {}
+# Weak: a view that is gone (a test's, redefined) gives up its name (caching.identity).
+_registered: weakref.WeakKeyDictionary[View, Policy] = weakref.WeakKeyDictionary()
+_found: weakref.WeakKeyDictionary[View, Policy | None] = weakref.WeakKeyDictionary()
 
 
 def policy_of(view: View) -> Policy | None:
@@ -144,6 +147,7 @@ def cache_host(request: HttpRequest) -> str | None:
 
 def request_token(
     policy: Policy,
+    request: HttpRequest,
     host: str,
     args: Sequence[Any],
     kwargs: Mapping[str, Any],
@@ -151,11 +155,20 @@ def request_token(
     now: float,
     user: Any = None,
 ) -> str:
-    """What identifies the response apart from the versions."""
+    """What identifies the response apart from the versions.
+
+    The scheme is ``request.scheme``: a forwarded one only as
+    ``SECURE_PROXY_SSL_HEADER`` trusts it. The route tells apart two URL
+    patterns that lead to one view.
+    """
+    match = getattr(request, "resolver_match", None)
+    route: str = match.route if match is not None else ""
     parts = [
         policy.name,
         conf.RELEASE,
+        request.scheme or "",
         host,
+        route,
         keys.encode(tuple(args)),
         keys.encode(dict(kwargs)),
         keys.encode(sorted(query.lists())),
@@ -164,8 +177,26 @@ def request_token(
         # Data that goes stale with time alone ("joined today") changes tag per period.
         parts.append(str(int(now // policy.refresh_every)))
     if policy.per_user:
-        parts.append(f"user={user}")
+        parts.append(f"user={keys.encode(user)}")
     return "|".join(parts)
+
+
+def visitor(request: HttpRequest) -> Any | None:
+    """The authenticated user a ``per_user`` response is for, else None."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def visitor_groups(user: Any | None) -> tuple[str, ...]:
+    """What a ``per_user`` response of ``user`` also depends on: the user's row
+    (a save, a change of its groups or permissions) and every group's
+    permissions."""
+    if user is None:
+        return ()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    return (row_group(get_user_model(), user.pk), model_group(Group))
 
 
 def make_etag(token: str, versions: Iterable[int]) -> str:
@@ -173,11 +204,15 @@ def make_etag(token: str, versions: Iterable[int]) -> str:
     return f'W/"{digest}"'
 
 
-def etag_matches(etag: str, if_none_match: str) -> bool:
-    """Weak comparison of RFC 9110 section 13.1.2: lists, ``W/`` and ``*``."""
+def etag_matches(etag: str, if_none_match: str, exists: bool) -> bool:
+    """Weak comparison of RFC 9110 section 13.1.2: lists, ``W/`` and ``*``.
+
+    ``*`` matches only a current representation (``exists``): a page that
+    does not exist, or is not known yet to exist, is no match.
+    """
     candidates = parse_etags(if_none_match)
     if "*" in candidates:
-        return True
+        return exists
     bare = etag.removeprefix("W/")
     return any(candidate.removeprefix("W/") == bare for candidate in candidates)
 
@@ -246,15 +281,21 @@ def _policy(view: View, timeout: int | None, options: dict[str, Any]) -> Policy:
             "timeout and refresh_every must be > 0 and max_age, stale_timeout >= 0."
         )
     watch(models)
-    qualname = getattr(view, "__qualname__", type(view).__qualname__)
-    return Policy(
-        name=f"http:{view.__module__}.{qualname}",
+    if options.get("per_user"):
+        watch([settings.AUTH_USER_MODEL, "auth.Group"])
+    name = options.pop("name", None) or identity.derived_name(view)
+    policy = Policy(
+        name=f"http:{name}",
         groups=tuple(names),
         rows=rows,
         query=tuple(options.pop("query", ())),
         timeout=timeout,
         **options,
     )
+    # Another live view of this name makes both bypass the cache
+    # (caching.E032) rather than share pages.
+    identity.claim(policy.name, policy)
+    return policy
 
 
 def cache_response(
@@ -269,8 +310,13 @@ def cache_response(
     cache: str = "default",
     stale_timeout: int = 0,
     on_serve: OnServe | None = None,
+    name: str | None = None,
 ) -> Callable[[View], View]:
     """Store whole 200 responses until ``timeout`` or a bump of their groups.
+
+    ``name`` names the view in keys and statistics, for views whose derived
+    name (``module.qualname``, a class-based view's class and arguments) two
+    views share: a factory's, a lambda (see ``caching.identity``).
 
     ``timeout=None`` stores nothing: conditional GET only (see ``conditional``).
     Served by ``caching.middleware.ResponseCacheMiddleware``. ``on_serve(request,
@@ -287,6 +333,7 @@ def cache_response(
         "cache": cache,
         "stale_timeout": stale_timeout,
         "on_serve": on_serve,
+        "name": name,
     }
     return _decorator(lambda view: _policy(view, timeout, dict(options)))
 

@@ -37,8 +37,9 @@ from django.http import (
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
-from caching import entries, keys, stats, surrogate
+from caching import entries, identity, keys, stats, surrogate
 from caching import http as declared
+from caching.bypass import bypassed
 from caching.entries import HIT, MISS, STALE, Plan
 from caching.errors import REDIS_ERRORS
 from caching.http import (
@@ -52,6 +53,8 @@ from caching.http import (
     policy_of,
     request_token,
     served,
+    visitor,
+    visitor_groups,
 )
 from caching.invalidation import dirty_groups
 from caching.responses import Stored, accept_token, add_variant, shareable
@@ -72,20 +75,21 @@ class Exchange:
         kwargs: dict[str, Any],
     ) -> None:
         self.request, self.policy = request, policy
-        self.groups = policy.groups_for(kwargs)
+        user = visitor(request) if policy.per_user else None
+        self.groups = policy.groups_for(kwargs) + visitor_groups(user)
         # The key's query; the view itself is shown the same reduced query by
         # its decorator, while the middleware below still sees the whole URL
         # (``?profile=1`` for the profiling middleware, say).
         query = declared_query(request, policy.query)
-        user = getattr(request, "user", None) if policy.per_user else None
         token = request_token(
             policy,
+            request,
             host,
             args,
             kwargs,
             query,
             declared.clock(),
-            getattr(user, "pk", None),
+            None if user is None else user.pk,
         )
         self.key = keys.entry_key(keys.HTTP_NAMESPACE, keys.digest(token))
         self.token = token
@@ -104,9 +108,17 @@ class Exchange:
         kwargs: dict[str, Any] | None = None,
     ) -> Exchange | None:
         """An exchange for this request, or None when the cache must stay out."""
-        if request.method not in SAFE_METHODS:
+        if (
+            request.method not in SAFE_METHODS
+            or identity.is_ambiguous(policy.name)  # two live views': caching.E032
+            or bypassed()
+        ):
             return None
-        if has_credentials(request) and not policy.per_user:
+        # Personal: only a per_user page of an authenticated user is kept,
+        # keyed by the user; an anonymous session (a cart) never shares one.
+        if has_credentials(request) and (
+            not policy.per_user or visitor(request) is None
+        ):
             return None
         # Inside a transaction that wrote these groups the view must see its own writes.
         kwargs = kwargs or {}
@@ -130,7 +142,8 @@ class Exchange:
         self.etag = make_etag(self.token, found.versions)
         stored = Stored.from_value(found.entry.value) if found.entry else None
         if_none_match = self.request.META.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and etag_matches(self.etag, if_none_match):
+        current = stored is not None and found.status == HIT
+        if if_none_match and etag_matches(self.etag, if_none_match, current):
             stats.record(policy.name, "hits")
             return self._not_modified(stored)
         self.plan = Plan(MISS, None, found.versions)
@@ -196,7 +209,7 @@ class Exchange:
         self._mark(response)
         if not self.policy.timeout or not isinstance(response, HttpResponse):
             self._close(stored=False)
-            return response
+            return self._answer(response)
         value = add_variant(self.fresh, self.accept, response)
         try:
             entries.finish(
@@ -211,6 +224,14 @@ class Exchange:
             stats.record(self.policy.name, "errors")
         finally:
             self._close(stored=True)
+        return self._answer(response)
+
+    def _answer(self, response: HttpResponseBase) -> HttpResponseBase:
+        """The shareable 200, or a 304 for ``If-None-Match: *`` (the view just
+        showed the page exists) or an ETag that turned current while it ran."""
+        if_none_match = self.request.META.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and etag_matches(self.etag, if_none_match, exists=True):
+            return self._not_modified(None)
         return response
 
     def _close(self, stored: bool) -> None:

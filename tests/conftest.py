@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.cluster import RedisCluster
 from tests.support.sentinel import SentinelCluster
@@ -17,6 +18,10 @@ from tests.support.services import (
     redis_binary,
     running,
 )
+
+# The differential test's long run: ``--hypothesis-profile long`` (700
+# sequences of 30 steps: 21,000 steps per backend).
+hypothesis_settings.register_profile("long", max_examples=700, stateful_step_count=30)
 
 # Fixtures that start a private redis-server (directly or through another).
 REDIS_FIXTURES = frozenset(
@@ -59,6 +64,27 @@ def _no_counts_left() -> Iterator[None]:
     counters.reset()
     aggregator.reset()
     profiles.reset()
+
+
+@pytest.fixture(autouse=True)
+def _names_claimed_by_a_test_are_dropped() -> Iterator[None]:
+    """A cached function or view a test defines gives its name up after the
+    test (pytest keeps a test's fixture values alive), so the next test may
+    define one of that name; the modules' own claims stay."""
+    from caching import identity
+
+    state = identity.snapshot()
+    yield
+    identity.restore(state)
+
+
+@pytest.fixture
+def no_confusable_views() -> None:
+    """For the duration of a test, forget the names the suite's own confusable
+    views made ambiguous on purpose (``tests.caching.views_site``)."""
+    from caching import identity
+
+    identity.restore(({}, set()))
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "PERFSITE_REQUIRE_SERVICES=1" in ci
 
 
-def test_check_command_runs_every_app_check_cleanly() -> None:
+def test_check_command_runs_every_app_check_cleanly(no_confusable_views: None) -> None:
     from django.core.management import call_command
 
     call_command("check", fail_level="WARNING")

@@ -54,7 +54,7 @@ def test_bad_settings(setting: str, value: Any, check_id: str) -> None:
     assert setting in messages[0].msg
 
 
-def test_unreachable_redis_warns_without_crashing() -> None:
+def test_unreachable_redis_warns_without_crashing(no_confusable_views: None) -> None:
     with override_settings(
         CACHES=failover_settings(f"redis://127.0.0.1:{free_port()}/0")
     ):

@@ -99,7 +99,9 @@ def test_conditional_etag_then_304_without_running_the_view() -> None:
     ],
 )
 def test_etag_matching_follows_rfc_9110(header: str, matches: bool) -> None:
-    assert etag_matches('W/"abc"', header) is matches
+    assert etag_matches('W/"abc"', header, exists=True) is matches
+    # "*" matches only a current representation: for none, nothing matches.
+    assert etag_matches('W/"abc"', header, exists=False) is (matches and header != "*")
 
 
 def test_group_bump_changes_the_etag() -> None:

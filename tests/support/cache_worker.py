@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.worker_settings")
@@ -46,7 +47,7 @@ def handle(command: str, args: list[str]) -> dict[str, Any]:
         author, _ = User.objects.get_or_create(username="worker")
         post = Post.objects.create(
             title=args[0],
-            slug=args[0],
+            slug=f"{args[0]}-{uuid.uuid4().hex[:12]}",  # a test may run again on this db
             body="",
             published_at=timezone.now(),
             author=author,
