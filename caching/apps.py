@@ -5,6 +5,7 @@ from importlib import import_module
 from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import setting_changed
+from django.db.models.signals import class_prepared
 
 
 class CachingConfig(AppConfig):
@@ -23,7 +24,7 @@ class CachingConfig(AppConfig):
             check_settings,
             check_shared_caches,
         )
-        from caching.invalidation import connect_pending
+        from caching.invalidation import connect_pending, model_defined
         from caching.near_redis import reset_on_setting_change
 
         checks.register(check_settings)
@@ -38,6 +39,7 @@ class CachingConfig(AppConfig):
         checks.register(check_embedded, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()
+        class_prepared.connect(model_defined, dispatch_uid="caching.model_defined")
         _import_urlconf()
 
 
