@@ -14,6 +14,11 @@ these group names (``<label>`` is ``app_label.model_name``):
 ``field:<label>:<f>:<pk>``   such a write, to that row
 ===========================  ============================================
 
+``<pk>`` is the pk as the model's pk field converts it (``versions.pk_part``,
+on both sides). A proxy names its concrete model; a write to a model of a
+multi-table tree names the pk in each model of the tree that has a written
+field (``caching.family``).
+
 So a bump is still one ``set_many`` of a few keys, whatever the number of
 entries: a plain ``save()`` of one row sets four, a ``save(update_fields=F)``
 two plus two per field. Why not one group per field that every plain save

@@ -194,14 +194,16 @@ def _connect(sender: type[models.Model]) -> None:
 def _connect_family(label: str) -> None:
     """Every model whose writes change the rows of the watched model ``label``:
     its multi-table tree, their proxies, and the through models of their m2m
-    relations (``m2m_changed``, and saves and deletes of their own rows)."""
+    relations (``m2m_changed``; the saves and deletes of an explicit through
+    model's rows; for an auto-created one, deletes of the rows at its ends)."""
     for member in family.tree(apps.get_model(label)):
         for sender in (member, *family.proxies(member)):
             _connect(sender)
         for through, ends in family.throughs(member).items():
             _ends[through] = ends
-            _connect(through)
-            if through._meta.auto_created and len(ends) == 2:
+            if not through._meta.auto_created:  # Django sends its rows' signals
+                _connect(through)
+            elif len(ends) == 2:
                 for (mine, end), (theirs, other) in (ends, ends[::-1]):
                     _links.setdefault(end, set()).add((through, mine, theirs, other))
                     for sender in (end, *family.proxies(end)):
@@ -228,12 +230,11 @@ def connect_pending() -> None:
 
 
 def model_defined(**kwargs: Any) -> None:
-    """``class_prepared`` after start-up: a new proxy or child may share rows
-    with a watched model."""
-    if apps.models_ready:
-        family.forget()
-        for label in sorted(_watched):
-            _connect_family(label)
+    """``class_prepared`` (connected once the models are loaded): a new proxy
+    or child may share rows with a watched model."""
+    family.forget()
+    for label in sorted(_watched):
+        _connect_family(label)
 
 
 def watched_models() -> list[str]:

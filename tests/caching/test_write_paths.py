@@ -37,6 +37,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 _names = count()
 
 
+class LatePostProxy(Post):
+    """A proxy defined after start-up, when Post's receivers are connected."""
+
+    class Meta:
+        proxy = True
+        app_label = "testmodels"
+
+    def __str__(self) -> str:
+        return self.title
+
+
 def snapshot(model: type[models.Model]) -> Callable[[Any], list[dict[str, Any]]]:
     return lambda pk: list(model._default_manager.filter(pk=pk).values())
 
@@ -138,6 +149,18 @@ def test_writes_through_a_proxy_bump_the_concrete_model(backend: Any) -> None:
         title="new", slug="new", body="", published_at=a.published_at, author=a.author
     )
     assert seen.fresh(missing) and seen.list_fresh()
+
+
+def test_a_proxy_defined_after_start_up_bumps_the_concrete_model(
+    backend: Any,
+) -> None:
+    a = make_post()
+    seen = Seen(Post)
+    seen.warm(a.pk)
+    late = LatePostProxy.objects.get(pk=a.pk)
+    late.title = "late"
+    late.save()
+    assert seen.fresh(a.pk) and seen.list_fresh()
 
 
 def test_a_model_watched_through_its_proxy_sees_writes_to_the_model(
