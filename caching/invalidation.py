@@ -131,7 +131,8 @@ def _on_write(
     # A creation or deletion changes the set of rows: fields unknown.
     known = None if kwargs.get("created") or update_fields is None else update_fields
     names = write_groups(sender, [instance.pk], known)
-    for attname, model in _ends.get(sender, ()):  # a row of an m2m relation
+    concrete: Any = sender._meta.concrete_model
+    for attname, model in _ends.get(concrete, ()):  # a row of an m2m relation
         pk = getattr(instance, attname)
         if pk is not None:
             names |= write_groups(model, [pk])
@@ -147,7 +148,8 @@ def _on_end_delete(
     """Before a row at an end of m2m relations goes, bump the rows at their
     other ends, as ``remove()`` would: the cascade deletes the links silently."""
     names: set[str] = set()
-    for through, mine, theirs, other in _links.get(sender._meta.concrete_model, ()):  # type: ignore[arg-type]
+    concrete: Any = sender._meta.concrete_model
+    for through, mine, theirs, other in _links.get(concrete, ()):
         links: models.QuerySet[Any] = models.QuerySet(through).using(using)
         links = links.filter(**{mine: instance.pk})
         pks = _listed(links.values_list(theirs, flat=True), flat=True)
