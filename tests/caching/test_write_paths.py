@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection, models
+from django.test import override_settings
 
 from caching.decorators import cache_result
 from caching.deps import row
@@ -210,6 +211,17 @@ def test_a_cascade_through_m2m_rows_bumps_both_ends(backend: Any) -> None:
     seen.warm(u.pk, v.pk)
     group.delete()
     assert seen.fresh(u.pk) and not seen.fresh(v.pk)
+    w, outsider = make_user(), make_user()  # the outsider is in no group
+    u.groups.add(other)
+    w.groups.add(other)
+    seen.warm(u.pk, v.pk, w.pk, outsider.pk)
+    loner = Group.objects.create(name="nobody's")
+    loner.delete()  # no links: nothing to bump
+    assert not seen.fresh(u.pk)
+    with override_settings(CACHING_ROW_LIMIT=1):
+        other.delete()  # more links than the limit: every user's row
+    assert seen.fresh(u.pk) and seen.fresh(v.pk) and seen.fresh(w.pk)
+    assert seen.fresh(outsider.pk)
     club = Club.objects.create(name="c")
     member = Member.objects.create(name="m")
     Membership.objects.create(club=club, member=member)
