@@ -5,6 +5,7 @@ from importlib import import_module
 from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import setting_changed
+from django.db.models.signals import class_prepared
 
 
 class CachingConfig(AppConfig):
@@ -24,7 +25,7 @@ class CachingConfig(AppConfig):
             check_shared_caches,
         )
         from caching.identity import check_identity
-        from caching.invalidation import connect_pending
+        from caching.invalidation import connect_pending, model_defined
         from caching.near_redis import reset_on_setting_change
 
         checks.register(check_settings)
@@ -40,6 +41,7 @@ class CachingConfig(AppConfig):
         checks.register(check_embedded, checks.Tags.caches)
         # Functions decorated before the models were loaded.
         connect_pending()
+        class_prepared.connect(model_defined, dispatch_uid="caching.model_defined")
         _import_urlconf()
 
 

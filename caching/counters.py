@@ -10,7 +10,9 @@ nothing), and there is no window in which a count has left Redis but not yet
 reached the database (a worker killed between the two would lose it). What
 a buffer costs: a process killed without its exit handlers (``SIGKILL``)
 loses at most one interval of its counts, and a count is seen by other
-processes only once flushed (``value`` adds this process's own).
+processes only once flushed (``value`` adds this process's own). A count
+for a pk that has no row (the ``UPDATE`` matched none) is dropped at the
+flush, with its drift: no state is kept for rows that do not exist.
 
 A flush sends no signal and bumps neither the model's nor the rows' groups:
 only the counter field's groups (``caching.deps.field_groups``), and for a
@@ -132,11 +134,17 @@ class Counter:
         if not batch and not self._aging():
             return 0
         rows: models.QuerySet[Any] = models.QuerySet(self.model).using(self.using)
+        written: dict[Any, int] = {}
         try:
             with transaction.atomic(using=self.using):
                 for key, amount in sorted(batch.items()):
-                    rows.filter(pk=key).update(**{self.field: F(self.field) + amount})
-                drifted = self._drifted(batch)
+                    if rows.filter(pk=key).update(
+                        **{self.field: F(self.field) + amount}
+                    ):
+                        written[key] = amount
+                    else:  # no such row: keep nothing for it, bump nothing
+                        self._drift.pop(key, None)
+                drifted = self._drifted(written)
                 if drifted:
                     invalidate_groups(
                         field_groups(self.model_ref, field, drifted), using=self.using
@@ -144,7 +152,7 @@ class Counter:
         except DatabaseError:
             self._give_back(batch)  # nothing lost: the next flush tries again
             raise
-        return len(batch)
+        return len(written)
 
     def _aging(self) -> bool:
         """Rows with counts flushed but not bumped, that ``max_age`` will bump."""

@@ -14,6 +14,11 @@ these group names (``<label>`` is ``app_label.model_name``):
 ``field:<label>:<f>:<pk>``   such a write, to that row
 ===========================  ============================================
 
+``<pk>`` is the pk as the model's pk field converts it (``versions.pk_part``,
+on both sides). A proxy names its concrete model; a write to a model of a
+multi-table tree names the pk in each model of the tree that has a written
+field (``caching.family``).
+
 So a bump is still one ``set_many`` of a few keys, whatever the number of
 entries: a plain ``save()`` of one row sets four, a ``save(update_fields=F)``
 two plus two per field. Why not one group per field that every plain save
@@ -28,17 +33,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from caching.keys import encode
-from caching.versions import ModelRef, _label, model_group, resolve_model, row_group
+from caching import family
+from caching.family import own_fields
+from caching.versions import (
+    ModelRef,
+    _label,
+    model_group,
+    pk_part,
+    resolve_model,
+    row_group,
+)
 
 __all__ = ["Fields", "Row", "field_groups", "fields", "row", "split", "write_groups"]
-
-
-def _pk(value: Any) -> str:
-    return encode(value, "pk")
 
 
 def field_names(model: ModelRef, names: Iterable[str]) -> frozenset[str]:
@@ -58,15 +67,57 @@ def field_names(model: ModelRef, names: Iterable[str]) -> frozenset[str]:
     return frozenset(result)
 
 
+def _spread(
+    model: ModelRef, fields: Iterable[str] | None
+) -> list[tuple[type[models.Model], frozenset[str] | None]]:
+    """The models a write to ``model`` touches (``caching.family``), each with
+    the written fields it has; a model that has none of them is left out."""
+    names = None if fields is None else field_names(model, fields)
+    written = resolve_model(model)._meta.concrete_model
+    result: list[tuple[type[models.Model], frozenset[str] | None]] = []
+    for member in family.tree(resolve_model(model)):
+        own = names if names is None or member is written else own_fields(member, names)
+        if own is None or own or member is written:
+            result.append((member, own))
+    return result
+
+
+def _field_groups(
+    model: type[models.Model], names: Iterable[str], pks: list[Any]
+) -> set[str]:
+    label = _label(model)
+    result = {f"field:{label}:{f}" for f in names}
+    for pk in pks:
+        part = pk_part(model, pk)
+        result.update(f"field:{label}:{f}:{part}" for f in names)
+    return result
+
+
 def field_groups(
     model: ModelRef, fields: Iterable[str], pks: Iterable[Any]
 ) -> set[str]:
     """The groups of these fields, model-wide and in each of these rows."""
+    pks = list(pks)
+    result: set[str] = set()
+    for member, names in _spread(model, fields):
+        result |= _field_groups(member, names or (), pks)
+    return result
+
+
+def _member_groups(
+    model: type[models.Model], pks: list[Any] | None, names: frozenset[str] | None
+) -> set[str]:
     label = _label(model)
-    names = field_names(model, fields)
-    result = {f"field:{label}:{f}" for f in names}
-    for pk in pks:
-        result.update(f"field:{label}:{f}:{_pk(pk)}" for f in names)
+    result = {model_group(model)}
+    if names is not None:
+        result |= _field_groups(model, names, pks or [])
+    else:
+        result.add(f"full:{label}")
+        result.update(f"full:{label}:{pk_part(model, pk)}" for pk in pks or ())
+    if pks is None:
+        result.add(f"rows:{label}")
+    else:
+        result.update(row_group(model, pk) for pk in pks)
     return result
 
 
@@ -76,20 +127,13 @@ def write_groups(
     fields: Iterable[str] | None = None,
 ) -> set[str]:
     """The groups a write bumps: ``pks`` None for rows not listed, ``fields``
-    None when which fields changed is not known."""
-    label = _label(model)
-    names = {model_group(model)}
+    None when which fields changed is not known. A proxy names its concrete
+    model; a model of a multi-table tree names the rows in the whole tree."""
     pks = None if pks is None else list(pks)
-    if fields is not None:
-        names |= field_groups(model, fields, pks or ())
-    else:
-        names.add(f"full:{label}")
-        names.update(f"full:{label}:{_pk(pk)}" for pk in pks or ())
-    if pks is None:
-        names.add(f"rows:{label}")
-    else:
-        names.update(row_group(model, pk) for pk in pks)
-    return names
+    result: set[str] = set()
+    for member, names in _spread(model, fields):
+        result |= _member_groups(member, pks, names)
+    return result
 
 
 @dataclass(frozen=True)
@@ -128,18 +172,16 @@ class Row:
         if isinstance(value, models.Model):
             value = value.pk
         try:
-            pk = model._meta.pk.to_python(value)
-        except (ValidationError, TypeError, ValueError):
-            pk = None
-        if pk is None:  # no row to name: any write to the model invalidates
+            pk = pk_part(model, value)
+        except ValueError:  # no row to name: any write to the model invalidates
             return [model_group(model)]
         if self.fields is None:
-            return [f"rows:{label}", row_group(model, pk)]
+            return [f"rows:{label}", f"row:{label}:{pk}"]
         names = field_names(model, self.fields)
         return [
             f"rows:{label}",
-            f"full:{label}:{_pk(pk)}",
-            *(f"field:{label}:{f}:{_pk(pk)}" for f in sorted(names)),
+            f"full:{label}:{pk}",
+            *(f"field:{label}:{f}:{pk}" for f in sorted(names)),
         ]
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
+from caching import family
 from caching.conf import conf
 from caching.deps import write_groups
 from caching.versions import ModelRef, group_versions, model_group, resolve_model
@@ -108,7 +109,14 @@ def invalidate_rows(
 
 
 # -- signals -------------------------------------------------------------------
+# Concrete models watched, and for each through model of their m2m relations
+# the two ends its rows point at.
 _watched: set[str] = set()
+_ends: dict[type[models.Model], tuple[tuple[str, type[models.Model]], ...]] = {}
+# Django sends no delete signal for the rows of an auto-created through model
+# it deletes by cascade: per model at an end of one, (through, this end's
+# attribute, the other end's attribute, the other end's model).
+_links: dict[type[models.Model], set[tuple[Any, str, str, Any]]] = {}
 _pending: list[ModelRef] = []
 _watch_lock = threading.Lock()
 
@@ -122,7 +130,33 @@ def _on_write(
 ) -> None:
     # A creation or deletion changes the set of rows: fields unknown.
     known = None if kwargs.get("created") or update_fields is None else update_fields
-    invalidate_rows(sender, [instance.pk], known, using=using)
+    names = write_groups(sender, [instance.pk], known)
+    concrete: Any = sender._meta.concrete_model
+    for attname, model in _ends.get(concrete, ()):  # a row of an m2m relation
+        pk = getattr(instance, attname)
+        if pk is not None:
+            names |= write_groups(model, [pk])
+    invalidate_groups(names, using=using)
+
+
+def _on_end_delete(
+    sender: type[models.Model],
+    instance: models.Model,
+    using: str = DEFAULT_DB_ALIAS,
+    **kwargs: Any,
+) -> None:
+    """Before a row at an end of m2m relations goes, bump the rows at their
+    other ends, as ``remove()`` would: the cascade deletes the links silently."""
+    names: set[str] = set()
+    concrete: Any = sender._meta.concrete_model
+    for through, mine, theirs, other in _links.get(concrete, ()):
+        links: models.QuerySet[Any] = models.QuerySet(through).using(using)
+        links = links.filter(**{mine: instance.pk})
+        pks = _listed(links.values_list(theirs, flat=True), flat=True)
+        if pks is None or pks:
+            names |= write_groups(through) | write_groups(other, pks)
+    if names:
+        invalidate_groups(names, using=using)
 
 
 def _on_m2m(
@@ -151,32 +185,58 @@ def watch(refs: Iterable[ModelRef]) -> None:
         connect_pending()
 
 
+def _connect(sender: type[models.Model]) -> None:
+    uid = f"caching:{sender._meta.label_lower}"
+    post_save.connect(_on_write, sender=sender, dispatch_uid=uid + ":save")
+    # A delete receiver also keeps Django from deleting these rows "fast"
+    # (without signals) when they go by cascade.
+    post_delete.connect(_on_write, sender=sender, dispatch_uid=uid + ":delete")
+
+
+def _connect_family(label: str) -> None:
+    """Every model whose writes change the rows of the watched model ``label``:
+    its multi-table tree, their proxies, and the through models of their m2m
+    relations (``m2m_changed``; the saves and deletes of an explicit through
+    model's rows; for an auto-created one, deletes of the rows at its ends)."""
+    for member in family.tree(apps.get_model(label)):
+        for sender in (member, *family.proxies(member)):
+            _connect(sender)
+        for through, ends in family.throughs(member).items():
+            _ends[through] = ends
+            if not through._meta.auto_created:  # Django sends its rows' signals
+                _connect(through)
+            elif len(ends) == 2:
+                for (mine, end), (theirs, other) in (ends, ends[::-1]):
+                    _links.setdefault(end, set()).add((through, mine, theirs, other))
+                    for sender in (end, *family.proxies(end)):
+                        pre_delete.connect(
+                            _on_end_delete,
+                            sender=sender,
+                            dispatch_uid=f"caching:{sender._meta.label_lower}:ends",
+                        )
+            m2m_changed.connect(
+                _on_m2m,
+                sender=through,
+                dispatch_uid=f"caching:{through._meta.label_lower}",
+            )
+
+
 def connect_pending() -> None:
     with _watch_lock:
         refs, _pending[:] = list(_pending), []
     for ref in refs:
-        model = resolve_model(ref)
-        label = model._meta.label_lower
-        if label in _watched:
-            continue
-        _watched.add(label)
-        uid = f"caching:{label}"
-        post_save.connect(_on_write, sender=model, dispatch_uid=uid + ":save")
-        post_delete.connect(_on_write, sender=model, dispatch_uid=uid + ":delete")
-        for field in model._meta.get_fields(include_hidden=True):
-            if field.many_to_many:
-                # The forward field keeps its through model on remote_field,
-                # the reverse relation (ManyToManyRel) on itself.
-                through: Any = (
-                    field.remote_field.through
-                    if isinstance(field, models.ManyToManyField)
-                    else field.through  # type: ignore[union-attr]
-                )
-                m2m_changed.connect(
-                    _on_m2m,
-                    sender=through,
-                    dispatch_uid=f"caching:{through._meta.label_lower}",
-                )
+        label = resolve_model(ref)._meta.concrete_model._meta.label_lower  # type: ignore[union-attr]
+        if label not in _watched:
+            _watched.add(label)
+            _connect_family(label)
+
+
+def model_defined(**kwargs: Any) -> None:
+    """``class_prepared`` (connected once the models are loaded): a new proxy
+    or child may share rows with a watched model."""
+    family.forget()
+    for label in sorted(_watched):
+        _connect_family(label)
 
 
 def watched_models() -> list[str]:
@@ -184,12 +244,14 @@ def watched_models() -> list[str]:
 
 
 # -- writes without signals ----------------------------------------------------
-def _listed(queryset: models.QuerySet[Any]) -> list[Any] | None:
-    """The pks a write to ``queryset`` matches, or None past ``CACHING_ROW_LIMIT``."""
+def _listed(queryset: models.QuerySet[Any], flat: bool = False) -> list[Any] | None:
+    """The pks a write to ``queryset`` matches (its values when ``flat``), or
+    None past ``CACHING_ROW_LIMIT``."""
     limit = conf.ROW_LIMIT
     if not limit:
         return None
-    pks = list(queryset.order_by().values_list("pk", flat=True)[: limit + 1])
+    values = queryset if flat else queryset.values_list("pk", flat=True)
+    pks = list(values.order_by()[: limit + 1])
     return None if len(pks) > limit else pks
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.cache import caches
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from caching.conf import conf
@@ -48,9 +49,26 @@ def model_group(model: ModelRef) -> str:
     return f"model:{_label(model)}"
 
 
+def pk_part(model: ModelRef, value: Any) -> str:
+    """A pk as group names spell it, converted by the model's pk field first.
+
+    Reads and writes both go through here, so ``5`` and ``"5"`` name one row
+    of an integer pk (and a UUID's text its UUID). ``ValueError`` for a value
+    that cannot be a pk of the model.
+    """
+    meta = resolve_model(model)._meta
+    try:
+        pk = meta.pk.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        pk = None
+    if pk is None:
+        raise ValueError(f"{value!r} is not a pk of {meta.label}.")
+    return encode(pk, "pk")
+
+
 def row_group(model: ModelRef, pk: Any) -> str:
-    """The group of one row: ``row:app_label.model_name:<pk>`` (``5`` and ``"5"`` differ)."""
-    return f"row:{_label(model)}:{encode(pk, 'pk')}"
+    """The group of one row: ``row:app_label.model_name:<pk>`` (see ``pk_part``)."""
+    return f"row:{_label(model)}:{pk_part(model, pk)}"
 
 
 def new_version() -> int:

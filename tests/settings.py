@@ -46,3 +46,7 @@ DJANGO_CACHE_TESTS = Path(sys.prefix) / "django-tests" / django.__version__
 if (DJANGO_CACHE_TESTS / "cache" / "tests.py").is_file():
     sys.path.append(str(DJANGO_CACHE_TESTS))
     INSTALLED_APPS = [*INSTALLED_APPS, "cache"]  # noqa: F405
+
+# Models only the tests use (a proxy, multi-table inheritance, an m2m through
+# model), with their own migration.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testmodels"]  # noqa: F405

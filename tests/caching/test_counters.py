@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +20,7 @@ from caching import counters
 from caching.counters import Counter
 from caching.decorators import cache_result
 from caching.deps import row
+from caching.keys import group_key
 from perfsite.models import Post
 from perfsite.views import VIEWS_TOLERANCE, post_views
 from tests.perfsite.factories import make_post
@@ -271,3 +273,26 @@ def test_max_age_bumps_a_row_whose_count_moved_too_little(
     now[0] += 60
     counters.flush()  # bumped already: nothing drifted since
     assert shown(a.pk) == 1 and len(calls) == 2
+
+
+def test_a_flush_keeps_nothing_for_rows_that_do_not_exist(views: Counter) -> None:
+    """200 counted ids without a row: one flush later, no count, drift or group
+    key is left for them (an anonymous visitor's fake ids cost nothing lasting)."""
+    aged = Counter(Post, "views", tolerance=10**6, max_age=3600)
+    strict = Counter(Post, "views")
+    a = make_post()
+    missing = range(a.pk + 1, a.pk + 201)
+    for pk in missing:
+        aged.add(pk)
+        strict.add(pk)
+    aged.add(a.pk)
+    assert counters.flush() == 1  # the one row that exists
+    assert stored(a) == 1
+    assert counters.unflushed() == 0
+    assert set(aged._drift) == {a.pk} and strict._drift == {}
+    backend = caches["default"]
+    for pk in missing:
+        assert backend.get(group_key(f"field:perfsite.post:views:i{pk}")) is None
+    aged.add(missing[0])  # counted again: still nothing kept for it
+    counters.flush()
+    assert set(aged._drift) == {a.pk} and counters.unflushed() == 0

@@ -236,7 +236,7 @@ def test_row_groups_and_junk_group_versions(locmem: Any) -> None:
     from perfsite.models import Post
 
     assert row_group(Post, 5) == "row:perfsite.post:i5"
-    assert row_group("perfsite.Post", "5") == "row:perfsite.post:s1:5"
+    assert row_group("perfsite.Post", "5") == "row:perfsite.post:i5"  # one row
     locmem.set(group_key("junk-group"), "not a number")
     (version,) = group_versions(["junk-group"]).values()
     assert type(version) is int
