@@ -7,6 +7,7 @@ failing ``check`` or request.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,3 +54,53 @@ def test_caching_alone_checks_and_serves_a_cached_view(redis: RedisServer) -> No
     out = run(settings, "-c", SERVE_TWICE, **env)
     # The second request is a hit: the view ran once, the page is the same.
     assert out.strip() == '[200, 200, {"renders": 1}, {"renders": 1}, true]'
+
+
+RENDER_BUNDLES = """
+import django, json
+django.setup()
+from django.test import Client
+client = Client()
+page = client.get("/").content.decode()
+css = page.split('href="')[1].split('"')[0]
+served = client.get(css)
+print(json.dumps([page.count("integrity="), css.startswith("/static/bundles/"),
+                  served.status_code, b"color:red" in b"".join(served)]))
+"""
+
+
+def test_assets_alone_checks_builds_and_serves_a_bundle(tmp_path: Path) -> None:
+    settings = "tests.minimal.assets_only"
+    env = {"MINIMAL_STATIC_ROOT": str(tmp_path)}
+    run(settings, "manage.py", "check", "--fail-level", "WARNING", **env)
+    run(settings, "manage.py", "collectstatic", "--noinput", **env)
+    out = run(settings, "-c", RENDER_BUNDLES, **env)
+    # Both tags carry SRI; the stylesheet is the built bundle, served.
+    assert out.strip() == "[2, true, 200, true]"
+
+
+PROFILE_ONE = """
+import django, json
+django.setup()
+from django.test import Client
+from perfsite_profiling.flusher import flush_all
+from perfsite_profiling.models import Profile
+client = Client()
+page = client.get("/")
+flush_all()  # what the idle thread or the exit does
+anonymous = client.get("/profiling/")
+print(json.dumps([page.status_code, Profile.objects.count(), anonymous.status_code,
+                  anonymous["Location"].split("?")[0]]))
+"""
+
+
+def test_profiling_alone_checks_and_profiles_a_request(tmp_path: Path) -> None:
+    settings = "tests.minimal.profiling_only"
+    env = {"MINIMAL_DB": str(tmp_path / "db.sqlite3")}
+    run(settings, "manage.py", "check", "--fail-level", "WARNING", **env)
+    run(settings, "manage.py", "migrate", "--noinput", **env)
+    out = run(settings, "-c", PROFILE_ONE, **env)
+    page, profiles, anonymous, login = json.loads(out)
+    assert (page, profiles) == (200, 1)
+    # No admin: an anonymous visitor is sent to LOGIN_URL, never shown profiles.
+    assert (anonymous, login) == (302, "/accounts/login/")
