@@ -129,16 +129,30 @@ class FailoverCache(BaseCache):
         return bool(self._route("delete", (key, version), [key], version))
 
     def get_many(self, keys: Any, version: Any = None) -> dict[Any, Any]:
-        keys = list(keys)
-        for key in keys:
+        return self._read(list(keys), [], version)
+
+    def read_current(self, keys: Any, current: Any) -> dict[Any, Any]:
+        """``get_many`` of ``keys`` and ``current`` (group version keys), the
+        latter read from the primary, never from a replica that may lag."""
+        return self._read(list(keys), list(current), None)
+
+    def _read(
+        self, keys: list[Any], current: list[Any], version: Any
+    ) -> dict[Any, Any]:
+        for key in (*keys, *current):
             self._validate(key, version)
         self._router.near_guard()
         try:
-            result: dict[Any, Any] = self._route("get_many", (keys, version))
+            result: dict[Any, Any] = self._route("read", (keys, current, version))
         except DECODE_ERRORS:
             # One junk value: read the keys one by one, so only junk is dropped.
-            found = {key: self.get(key, _MISSING, version) for key in keys}
-            return {key: value for key, value in found.items() if value is not _MISSING}
+            result = {}
+            one_by_one = [([k], []) for k in keys] + [([], [k]) for k in current]
+            for args in one_by_one:
+                try:
+                    result.update(self._route("read", (*args, version)))
+                except DECODE_ERRORS:
+                    self.delete((args[0] or args[1])[0], version=version)
         return result
 
     def has_key(self, key: Any, version: Any = None) -> bool:

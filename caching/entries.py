@@ -7,7 +7,8 @@ a plain tagged tuple (cheap to unpickle); anything else found under an entry
 key (another program's value, an older layout, bytes that do not unpickle) is
 a miss.
 
-A lookup is one ``get_many`` of the entry and its group keys. A cold miss
+A lookup is one ``get_many`` of the entry and its group keys (with Redis
+replicas, two: the versions from the primary, the entry from a replica). A cold miss
 (groups already known) then costs the lock (``SET NX PX`` plus a ``GET`` in one
 round trip), one ``set`` of the entry and the lock's release: one read and one
 write besides the lock. Groups nobody has read yet are seeded once, with
@@ -74,9 +75,8 @@ class Lookup:
 def lookup(backend: Any, key: str | None, groups: Sequence[str]) -> Lookup:
     """The entry at ``key`` (``None``: versions only) and the current versions."""
     group_keys = [group_key(g) for g in groups]
-    wanted = group_keys if key is None else [key, *group_keys]
     try:
-        found = backend.get_many(wanted)
+        found = versions.read(backend, () if key is None else [key], group_keys)
     except DECODE_ERRORS:  # a plain backend that could not unpickle something
         if key is not None:
             backend.delete(key)

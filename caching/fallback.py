@@ -38,6 +38,10 @@ class Fallback(LocMemCache):
     def validate_key(self, key: str) -> None:
         pass  # FailoverCache validates keys once, whichever store serves the call
 
+    def read(self, keys: list[Any], current: list[Any], version: Any = None) -> Any:
+        """``get_many`` of both (one store here: nothing lags)."""
+        return self.get_many([*keys, *current], version=version)
+
     def timeout(self, timeout: Any) -> Any:
         """A caller's timeout, capped for the fallback."""
         if timeout is DEFAULT_TIMEOUT:

@@ -166,6 +166,23 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
         decode = self.client.decode
         return {key: decode(raw[key]) for key in names.values() if key in raw}
 
+    def read(self, keys: list[Any], current: list[Any], version: Any = None) -> Any:
+        """``get_many`` of ``keys`` and ``current``, the latter as the primary has them.
+
+        A replica may lag behind a bump (or have lost its link): group versions
+        read there could make an old entry look valid. Near copies are filled
+        from the primary, so with the near cache live one call serves both;
+        with replicas, ``current`` is read from the primary and ``keys``
+        wherever reads go (an entry is valid only with current versions).
+        """
+        if not current or len(self.client._clients) < 2 or self._live_store():
+            return self.get_many([*keys, *current], version=version)
+        primary = self.client.get_client(write=True)
+        found = self.get_many(current, version=version, client=primary)
+        if keys:
+            found.update(self.get_many(keys, version=version))
+        return found
+
     # -- writes: this process's own copies go once Redis has answered ---------
 
     def set(

@@ -2,9 +2,10 @@
 
 Computed once per process (a deploy starts new processes) from:
 
-- the static files manifest's hash, when the static files storage keeps a
-  manifest (``ManifestStaticFilesStorage`` and its subclasses): any changed
-  CSS, JS or image;
+- the static files manifest's hash, when ``django.contrib.staticfiles`` is
+  installed, ``STATIC_URL`` is set and the storage keeps a manifest
+  (``ManifestStaticFilesStorage`` and its subclasses): any changed CSS, JS or
+  image. A project without static files (an API) leaves this part out;
 - the installed versions of the distribution that holds ``ROOT_URLCONF``'s
   package (the project) and of Django;
 - the source of every template in the template directories Django's own
@@ -23,13 +24,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 # Settings whose change changes what the default digests.
 _INPUTS = frozenset(
-    {"CACHING_RELEASE", "TEMPLATES", "STORAGES", "STATIC_ROOT", "ROOT_URLCONF"}
+    {
+        "CACHING_RELEASE",
+        "TEMPLATES",
+        "STORAGES",
+        "STATIC_ROOT",
+        "STATIC_URL",
+        "INSTALLED_APPS",
+        "ROOT_URLCONF",
+    }
 )
 
 
@@ -60,6 +70,10 @@ def _version(name: str) -> str:
 
 
 def _manifest_hash() -> str:
+    if not getattr(settings, "STATIC_URL", None) or not apps.is_installed(
+        "django.contrib.staticfiles"
+    ):
+        return ""  # no static files: nothing of theirs to follow
     from django.contrib.staticfiles.storage import staticfiles_storage
 
     return str(getattr(staticfiles_storage, "manifest_hash", "") or "")

@@ -75,6 +75,16 @@ def new_version() -> int:
     return secrets.randbits(62)
 
 
+def read(backend: Any, keys: Sequence[str], current: Sequence[str]) -> dict[str, Any]:
+    """``get_many`` of ``keys`` and of the group keys ``current``, the latter
+    from the primary when ``backend`` has replicas (``FailoverCache``)."""
+    reader = getattr(backend, "read_current", None)
+    if reader is None:
+        found: dict[str, Any] = backend.get_many([*keys, *current])
+        return found
+    return reader(keys, current)  # type: ignore[no-any-return]
+
+
 def seed(
     backend: Any, names: Sequence[str], found: Mapping[str, Any]
 ) -> tuple[int, ...]:
@@ -94,7 +104,7 @@ def seed(
             if backend.add(key, candidate, conf.GROUP_TIMEOUT):
                 version = candidate
             else:  # another caller seeded it first
-                version = backend.get(key, candidate)
+                version = read(backend, (), [key]).get(key, candidate)
                 if type(version) is not int:
                     version = candidate
         versions.append(version)
@@ -104,7 +114,7 @@ def seed(
 def group_versions(names: Sequence[str], cache: str = "default") -> dict[str, int]:
     """Current version of each group, in one round trip when all exist."""
     backend = caches[cache]
-    found = backend.get_many([group_key(n) for n in names])
+    found = read(backend, (), [group_key(n) for n in names])
     return dict(zip(names, seed(backend, names, found), strict=True))
 
 

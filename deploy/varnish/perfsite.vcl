@@ -7,7 +7,8 @@
 #
 # What it does:
 # - passes (never looks up, never stores) requests with Authorization or a
-#   session or messages cookie, and every method but GET and HEAD;
+#   session or messages cookie, every method but GET and HEAD, and an
+#   Accept-Encoding with q-values or "*" (Django honours q=0 itself);
 # - stores only what Django marked for shared caches: s-maxage or public,
 #   no Set-Cookie, not private/no-store/no-cache, Vary on Accept-Encoding only;
 # - keeps no grace: a page past its s-maxage is fetched (revalidated with its
@@ -50,12 +51,21 @@ sub vcl_recv {
     if (req.http.Authorization || req.http.Cookie ~ "(^|;)\s*(sessionid|messages)=") {
         return (pass);
     }
-    # Django's coding choice, in as few cache variants as there are codings.
-    if (req.http.Accept-Encoding ~ "zstd") {
+    # q-values or a wildcard ("gzip;q=0", "*;q=0", "br;q=0.5, gzip"): Django
+    # negotiates them itself, from the header as sent. Browsers send plain
+    # lists, so these are rare, and one variant per spelling would only split
+    # the cache.
+    if (req.http.Accept-Encoding ~ "[;*]") {
+        return (pass);
+    }
+    # A plain list: Django's coding choice, in as few cache variants as there
+    # are codings. Names are matched whole, in any case.
+    set req.http.Accept-Encoding = std.tolower(req.http.Accept-Encoding);
+    if (req.http.Accept-Encoding ~ "(^|,)\s*zstd\s*(,|$)") {
         set req.http.Accept-Encoding = "zstd, br, gzip";
-    } elsif (req.http.Accept-Encoding ~ "br") {
+    } elsif (req.http.Accept-Encoding ~ "(^|,)\s*br\s*(,|$)") {
         set req.http.Accept-Encoding = "br, gzip";
-    } elsif (req.http.Accept-Encoding ~ "gzip") {
+    } elsif (req.http.Accept-Encoding ~ "(^|,)\s*gzip\s*(,|$)") {
         set req.http.Accept-Encoding = "gzip";
     } else {
         unset req.http.Accept-Encoding;

@@ -12,7 +12,7 @@ from django.test import override_settings
 from caching import entries, near_redis, replay, stats
 from caching.breaker import State
 from tests.support.cluster import RedisCluster
-from tests.support.services import RedisServer, free_port
+from tests.support.services import RedisServer, free_port, replica_of
 
 
 def failover_settings(url: str, **options: Any) -> dict[str, Any]:
@@ -42,6 +42,22 @@ def failover(redis: RedisServer) -> Iterator[Any]:
     forget_state()
     with override_settings(CACHES=failover_settings(redis.url)):
         yield caches["default"]
+    forget_state()
+
+
+@pytest.fixture
+def replicated(redis: RedisServer) -> Iterator[RedisServer]:
+    """The default cache on the private Redis and a replica of it (yielded)."""
+    forget_state()
+    with (
+        replica_of(redis) as replica,
+        # Near cache off: a near hit makes no round trip to either server.
+        override_settings(
+            CACHES=failover_settings([redis.url, replica.url]),
+            CACHING_NEAR_CACHE=False,
+        ),
+    ):
+        yield replica
     forget_state()
 
 

@@ -19,7 +19,7 @@ from tests.caching.conftest import (
     run_async,
 )
 from tests.support.hung import HungServer
-from tests.support.services import RedisServer, command_calls, replica_of
+from tests.support.services import RedisServer, command_calls
 
 
 @pytest.fixture(params=["redis up", "breaker open"])
@@ -352,32 +352,24 @@ def test_no_key_is_written_without_a_ttl(failover: Any, redis: RedisServer) -> N
     raw.close()
 
 
-def test_primary_and_replica_locations(redis: RedisServer) -> None:
+def test_primary_and_replica_locations(
+    redis: RedisServer, replicated: RedisServer
+) -> None:
     """Two real servers: writes land on the primary, reads are served by the replica."""
-    forget_state()
-    with (
-        replica_of(redis) as replica,
-        # Near cache off: a near hit makes no round trip to either server.
-        override_settings(
-            CACHES=failover_settings([redis.url, replica.url]),
-            CACHING_NEAR_CACHE=False,
-        ),
-    ):
-        cache = caches["default"]
-        reads = ("get", "mget")
-        writes_before = command_calls(redis.url, "set")
-        cache.set("k", 1)
-        assert command_calls(redis.url, "set") > writes_before
-        deadline = time.monotonic() + 30
-        while cache.get("k") != 1:  # until replication has carried the write
-            assert time.monotonic() < deadline, "the replica never caught up"
-            time.sleep(0.05)
-        primary_reads = command_calls(redis.url, *reads)
-        replica_reads = command_calls(replica.url, *reads)
-        assert cache.get("k") == 1
-        assert command_calls(replica.url, *reads) > replica_reads
-        assert command_calls(redis.url, *reads) == primary_reads
-    forget_state()
+    cache = caches["default"]
+    reads = ("get", "mget")
+    writes_before = command_calls(redis.url, "set")
+    cache.set("k", 1)
+    assert command_calls(redis.url, "set") > writes_before
+    deadline = time.monotonic() + 30
+    while cache.get("k") != 1:  # until replication has carried the write
+        assert time.monotonic() < deadline, "the replica never caught up"
+        time.sleep(0.05)
+    primary_reads = command_calls(redis.url, *reads)
+    replica_reads = command_calls(replicated.url, *reads)
+    assert cache.get("k") == 1
+    assert command_calls(replicated.url, *reads) > replica_reads
+    assert command_calls(redis.url, *reads) == primary_reads
 
 
 def test_response_errors_fall_back_but_programming_errors_raise(

@@ -50,3 +50,16 @@ def test_a_set_release_is_used_as_is_and_is_in_every_entry_key() -> None:
         assert ":r1:" in key_r1
     with override_settings(CACHING_RELEASE="r2"):
         assert target.cache_key(1) != key_r1
+
+
+def test_a_project_without_static_files_gets_a_default() -> None:
+    """No staticfiles app and no STATIC_URL: the manifest is left out, nothing raises."""
+    from django.conf import settings
+
+    apps = [a for a in settings.INSTALLED_APPS if a != "django.contrib.staticfiles"]
+    with override_settings(STATIC_URL=None, INSTALLED_APPS=apps):
+        release = default_release()
+        assert len(release) == 12
+        assert target(3) == 3
+    with override_settings(STATIC_URL=None):  # installed but not configured
+        assert default_release() == release

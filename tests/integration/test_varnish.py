@@ -205,3 +205,49 @@ def test_with_purges_lost_no_page_is_older_than_its_s_maxage(
         assert seen[-1].body == "first post: Purge lost"
         # Stale while within its s-maxage, never after.
         assert all(f.age <= shared for f in seen)
+
+
+def content_coding(host: str, port: int, path: str, accept_encoding: str) -> str:
+    """The Content-Encoding a GET with this Accept-Encoding gets (``identity``: none)."""
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Accept-Encoding": accept_encoding})
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+        return response.getheader("Content-Encoding") or "identity"
+    finally:
+        connection.close()
+
+
+# Refusals with q=0 or *;q=0, and the same codings in other spellings.
+REFUSING = [
+    "gzip;q=0, identity",
+    "gzip; q=0.000, identity",
+    "br;q=0, gzip",
+    "zstd;q=0, br;q=0, gzip",
+    "zstd;Q=0, gzip, br",
+    "*;q=0, identity",
+    "gzip, *;q=0",
+    "identity, *;q=0",
+    "br;q=0.5, gzip",  # rated lower than gzip: Django sends gzip
+    "GZIP",
+    "x-gzip-not, identity",
+]
+
+
+def test_accept_encoding_is_honoured_as_django_reads_it(front: Edge) -> None:
+    """Through Varnish, every header gets the coding Django gives it directly,
+    with a compressed variant of the page already stored."""
+    host, _, port = front.varnish.backend.rpartition(":")
+    browser = "gzip, deflate, br, zstd"
+    for _ in range(2):
+        stored = content_coding("127.0.0.1", front.varnish.port, "/", browser)
+    assert stored == content_coding(host, int(port), "/", browser) != "identity"
+    wrong = {}
+    for header in REFUSING:
+        direct = content_coding(host, int(port), "/", header)
+        through = content_coding("127.0.0.1", front.varnish.port, "/", header)
+        if through != direct:
+            wrong[header] = f"{through} instead of {direct}"
+    assert wrong == {}
