@@ -19,6 +19,8 @@ from tests.support.cluster import RedisCluster
 from tests.support.gunicorn import ROOT, gunicorn, manage, production_env
 from tests.support.services import RedisServer
 
+WORKERS = 3  # gunicorn workers of the ``site`` fixtures
+
 
 @dataclass
 class Site:
@@ -32,6 +34,20 @@ class Site:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+
+    def answer(self, path: str) -> tuple[str, int, bytes]:
+        """The worker that answered (its pid, with ``tests.support.site_settings``),
+        the status and the body."""
+        request = urllib.request.Request(self.url + path)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return (
+                    response.headers["X-Test-Worker"],
+                    response.status,
+                    response.read(),
+                )
+        except urllib.error.HTTPError as error:
+            return error.headers["X-Test-Worker"], error.code, error.read()
 
     def get_json(self, path: str) -> object:
         status, body = self.get(path)
@@ -122,5 +138,6 @@ def site(site_setup: dict[str, str], redis_server: RedisServer) -> Iterator[Site
     """The site under gunicorn with 3 workers."""
     redis_server.start()
     redis_server.flushall()
-    with gunicorn(site_setup, workers=3) as url:
-        yield Site(url, site_setup)
+    env = {**site_setup, "DJANGO_SETTINGS_MODULE": "tests.support.site_settings"}
+    with gunicorn(env, workers=WORKERS) as url:
+        yield Site(url, env)

@@ -5,11 +5,17 @@
   ``/t/whoami/`` is a personal page that misdeclares itself public (Varnish).
 - ``/t/slow/<n>``: a ``cache_result`` miss that takes longer than the
   breaker's longest cooldown, so a probe falls due while it runs (chaos test).
+
+``worker_pid``, the outermost middleware of ``tests.support.site_settings``,
+names the gunicorn worker that answered each response (``X-Test-Worker``), so
+a multi-worker test can tell that every worker answered.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -58,6 +64,17 @@ def slow_count(n: int) -> int:
 
 def slow(request: HttpRequest, n: int) -> JsonResponse:
     return JsonResponse({"value": slow_count(n)})
+
+
+def worker_pid(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response["X-Test-Worker"] = str(os.getpid())
+        return response
+
+    return middleware
 
 
 urlpatterns = [
