@@ -9,6 +9,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -28,26 +29,23 @@ class Site:
     env: dict[str, str]
 
     def get(self, path: str, **headers: str) -> tuple[int, bytes]:
+        status, body, _ = self.exchange(path, **headers)
+        return status, body
+
+    def exchange(self, path: str, **headers: str) -> tuple[int, bytes, Message]:
+        """The status, body and headers of a GET of ``path``."""
         request = urllib.request.Request(self.url + path, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read()
+                return response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            return error.code, error.read(), error.headers
 
     def answer(self, path: str) -> tuple[str, int, bytes]:
         """The worker that answered (its pid, with ``tests.support.site_settings``),
         the status and the body."""
-        request = urllib.request.Request(self.url + path)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return (
-                    response.headers["X-Test-Worker"],
-                    response.status,
-                    response.read(),
-                )
-        except urllib.error.HTTPError as error:
-            return error.headers["X-Test-Worker"], error.code, error.read()
+        status, body, headers = self.exchange(path)
+        return headers["X-Test-Worker"], status, body
 
     def get_json(self, path: str) -> object:
         status, body = self.get(path)

@@ -8,7 +8,9 @@
 
 ``worker_pid``, the outermost middleware of ``tests.support.site_settings``,
 names the gunicorn worker that answered each response (``X-Test-Worker``), so
-a multi-worker test can tell that every worker answered.
+a multi-worker test can tell that every worker answered, and its breaker state
+and namespace epoch (``X-Test-Cache``), so a chaos test can tell when every
+worker is back on Redis.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_safe
@@ -72,6 +75,8 @@ def worker_pid(
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response["X-Test-Worker"] = str(os.getpid())
+        health = caches["default"].health()  # type: ignore[attr-defined]
+        response["X-Test-Cache"] = f"{health['state']} {health['epoch']}"
         return response
 
     return middleware
