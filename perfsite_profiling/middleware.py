@@ -198,8 +198,13 @@ class ProfilingMiddleware:
             }
             for g in sorted(rec.groups.values(), key=lambda g: -g.total_ns)
         ]
-        if rec.profile_payload is not None:
-            rec.profile_payload["sql"] = sql[:50]
+        payload = rec.profile_payload
+        if payload is not None:
+            payload["sql"] = sql[:50]
+            if not profiles.queue(rec.endpoint, payload):
+                logger.debug("profiling: profile queue full, %s dropped", rec.endpoint)
+                payload = rec.profile_payload = None
+                rec.profiles_skipped += 1
         timing_for = conf.SERVER_TIMING
         if timing_for == "all" or (timing_for == "staff" and rec.staff):
             timing = server_timing(rec, total_ns)
@@ -233,11 +238,8 @@ class ProfilingMiddleware:
             ]
             rec.flush_due = aggregator.add(rec.endpoint, counters, kept)
             flusher.ensure_started()
-        payload = rec.profile_payload
         if payload is None:
             return rec.flush_due
-        if not profiles.queue(rec.endpoint, payload):
-            logger.debug("profiling: profile queue full, %s dropped", rec.endpoint)
         # A staff member waits for their profile; with metrics off no flush
         # would ever come.
         return rec.flush_due or rec.reason == "staff" or not conf.METRICS

@@ -37,6 +37,12 @@ def pending() -> int:
         return len(_pending)
 
 
+def waiting() -> list[Profile]:
+    """A copy of the queue: the unsaved profiles the next flush writes, oldest first."""
+    with _lock:
+        return list(_pending)
+
+
 def reset() -> None:
     with _lock:
         _pending.clear()

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caching.decorators import cache_result
+from caching.versions import bump, group_versions
 
 scalars = (
     st.none()
@@ -158,3 +161,21 @@ def test_subclasses_of_int_and_str_key_like_their_base() -> None:
 
     assert target.cache_key(SafeString("a")) == target.cache_key("a")
     assert target.cache_key(Count(3)) == target.cache_key(3)
+
+
+def test_group_versions_are_shared_by_every_release() -> None:
+    """A process of the old release and one of the new, live together during a
+    rolling deploy, read one version per group: a write in either invalidates
+    the entries of both (entry keys, unlike group keys, carry the release)."""
+    cache.clear()
+    with override_settings(CACHING_RELEASE="one"):
+        old_entry = target.cache_key(1)
+        old = group_versions(["model:perfsite.post"])
+    with override_settings(CACHING_RELEASE="two"):
+        assert target.cache_key(1) != old_entry
+        assert group_versions(["model:perfsite.post"]) == old
+        bump(["model:perfsite.post"])
+        new = group_versions(["model:perfsite.post"])
+    assert new != old
+    with override_settings(CACHING_RELEASE="one"):
+        assert group_versions(["model:perfsite.post"]) == new

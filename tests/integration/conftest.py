@@ -9,6 +9,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from tests.support.cluster import RedisCluster
 from tests.support.gunicorn import ROOT, gunicorn, manage, production_env
 from tests.support.services import RedisServer
 
+WORKERS = 3  # gunicorn workers of the ``site`` fixtures
+
 
 @dataclass
 class Site:
@@ -26,12 +29,23 @@ class Site:
     env: dict[str, str]
 
     def get(self, path: str, **headers: str) -> tuple[int, bytes]:
+        status, body, _ = self.exchange(path, **headers)
+        return status, body
+
+    def exchange(self, path: str, **headers: str) -> tuple[int, bytes, Message]:
+        """The status, body and headers of a GET of ``path``."""
         request = urllib.request.Request(self.url + path, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read()
+                return response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            return error.code, error.read(), error.headers
+
+    def answer(self, path: str) -> tuple[str, int, bytes]:
+        """The worker that answered (its pid, with ``tests.support.site_settings``),
+        the status and the body."""
+        status, body, headers = self.exchange(path)
+        return headers["X-Test-Worker"], status, body
 
     def get_json(self, path: str) -> object:
         status, body = self.get(path)
@@ -122,5 +136,6 @@ def site(site_setup: dict[str, str], redis_server: RedisServer) -> Iterator[Site
     """The site under gunicorn with 3 workers."""
     redis_server.start()
     redis_server.flushall()
-    with gunicorn(site_setup, workers=3) as url:
-        yield Site(url, site_setup)
+    env = {**site_setup, "DJANGO_SETTINGS_MODULE": "tests.support.site_settings"}
+    with gunicorn(env, workers=WORKERS) as url:
+        yield Site(url, env)

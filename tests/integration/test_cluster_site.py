@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis as redis_py
 
-from tests.integration.conftest import Site, started_site_env
+from tests.integration.conftest import WORKERS, Site, started_site_env
 from tests.integration.test_workers import assert_every_worker_sees, top_post
 from tests.support.cluster import RedisCluster
 from tests.support.gunicorn import gunicorn
@@ -20,8 +20,11 @@ def cluster_site(
     site_database: str, cluster: RedisCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
     """The demo on the cluster (set up for its one test)."""
-    env = started_site_env(site_database, cluster, tmp_path_factory)
-    with gunicorn(env, workers=3) as url:
+    env = {
+        **started_site_env(site_database, cluster, tmp_path_factory),
+        "DJANGO_SETTINGS_MODULE": "tests.support.site_settings",
+    }
+    with gunicorn(env, workers=WORKERS) as url:
         yield Site(url, env)
 
 

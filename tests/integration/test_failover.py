@@ -11,7 +11,6 @@ from typing import Self
 import pytest
 import redis as redis_py
 
-from caching.conf import conf
 from tests.integration.conftest import Site, site_env, stats_row
 from tests.support.admin import AdminBrowser
 from tests.support.gunicorn import gunicorn
@@ -27,6 +26,9 @@ class Sample:
     sent: float
     status: int
     seq: int | None  # the edit number in the title, None before the first edit
+    received: float = 0.0
+    worker: str = ""  # the pid of the worker that answered
+    cache: str = ""  # its breaker state and namespace epoch when it answered
 
 
 @dataclass
@@ -41,10 +43,17 @@ class Load:
     def _run(self) -> None:
         while not self._stop.is_set():
             sent = time.time()
-            status, body = self.site.get(TOP)
+            status, body, headers = self.site.exchange(TOP)
             match = re.search(rb'"title": "edit (\d+)"', body)
             self.samples.append(
-                Sample(sent, status, int(match.group(1)) if match else None)
+                Sample(
+                    sent,
+                    status,
+                    int(match.group(1)) if match else None,
+                    time.time(),
+                    headers["X-Test-Worker"],
+                    headers["X-Test-Cache"],
+                )
             )
 
     def __enter__(self) -> Load:
@@ -147,14 +156,33 @@ def stale(samples: list[Sample], editor: Editor, after: float) -> list[Sample]:
     return bad
 
 
+def settled(samples: list[Sample], workers: int, since: float) -> float:
+    """When every worker had answered, after ``since``, with its breaker closed
+    and the namespace epoch all the workers end on: back on Redis, its
+    fallback dropped and any bump learnt."""
+    final = {s.worker: s.cache for s in samples}
+    assert len(final) == workers, f"only workers {sorted(final)} answered"
+    (cache,) = set(final.values())  # one epoch for all in the end
+    assert cache.startswith("closed ")
+    first = {}
+    for s in samples:
+        if s.sent > since and s.cache == cache:
+            first.setdefault(s.worker, s.received)
+    assert len(first) == workers, "a worker never answered from Redis again"
+    return max(first.values())
+
+
 def test_sentinel_failover_under_load(
     sentinel_cluster: SentinelCluster,
     site_database: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    env = site_env(
-        site_database, sentinel_cluster.url, tmp_path_factory.mktemp("static")
-    )
+    env = {
+        **site_env(
+            site_database, sentinel_cluster.url, tmp_path_factory.mktemp("static")
+        ),
+        "DJANGO_SETTINGS_MODULE": "tests.support.site_settings",
+    }
     with gunicorn(env, workers=2) as url:
         site = Site(url, env)
         editor = Editor(site)
@@ -181,9 +209,11 @@ def test_sentinel_failover_under_load(
     assert [s for s in load.samples if s.status != 200] == []
     # Back on Redis: the promoted replica holds the entries written since.
     assert keys_on_new_primary > 0
-    # Nothing invalidated during the failover is served once it is over
-    # (a second for the other workers to learn a namespace bump).
-    assert stale(load.samples, editor, after=recovered + 1.5) == []
+    # Nothing invalidated during the failover is served once every worker is
+    # back on Redis and has learnt the namespace bump.
+    after = settled(load.samples, 2, since=recovered)
+    assert stale(load.samples, editor, after=after) == []
+    assert any(s.sent > after for s in load.samples)
     assert load.samples[-1].seq == 3
 
 
@@ -234,9 +264,9 @@ def test_chaos_redis_stopped_and_restarted_under_load(
     # the restart), then nothing stale: its fallback is dropped and the namespace
     # bumped. Stale answers *during* the outage are allowed: each worker's
     # fallback is its own and cannot see another process's invalidations.
-    settled = restarted_at + conf.BREAKER_COOLDOWN_MAX + 1.5
-    assert stale(samples, editor, after=settled) == []
-    assert any(s.sent > settled for s in samples)
+    after = settled(samples, 2, since=restarted_at)
+    assert stale(samples, editor, after=after) == []
+    assert any(s.sent > after for s in samples)
 
     # The slow misses and the statistics page during the outage did not keep
     # any worker off Redis, and every worker's figures reached it (the ones

@@ -333,9 +333,29 @@ def test_the_queue_of_profiles_is_bounded(
     settings.PROFILING_ENABLED = True
     settings.PROFILING_SAMPLE_RATE = 1.0
     monkeypatch.setattr(profiles, "MAX_PENDING", 2)
-    for _ in range(4):
-        assert client.get("/t/spin/1/").status_code == 200
+    for samples in (1, 2, 3, 4):
+        assert client.get(f"/t/spin/{samples}/").status_code == 200
     assert profiles.pending() == 2
+    queued = profiles.waiting()
+    # The first two wait, unsaved, as the sampler took them; the others were dropped.
+    assert [p.pk for p in queued] == [None, None]
+    assert {(p.endpoint, p.reason, p.engine) for p in queued} == {
+        ("GET /t/spin/<int:samples>/", "sample", "sampling")
+    }
+    assert all(p.stacks["samples"] >= n for p, n in zip(queued, (1, 2), strict=True))
+    for p in queued:
+        frames = [name for name, _file, _line in p.stacks["frames"]]
+        assert "spin" in frames and p.prof == b"" and p.duration_ms > 0
+    assert profiles.flush() == 2
+    assert profiles.waiting() == []
+    written = list(Profile.objects.order_by("pk"))
+    assert [(p.endpoint, p.created_at, p.stacks) for p in written] == [
+        (p.endpoint, p.created_at, p.stacks) for p in queued
+    ]
+    aggregator.flush()
+    row = MetricBatch.objects.get()
+    # Counted as the module says: two taken, the two dropped as skipped.
+    assert (row.profiles, row.profiles_skipped) == (2, 2)
 
 
 def test_a_sample_that_caught_nothing_is_not_stored(

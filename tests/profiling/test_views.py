@@ -19,6 +19,7 @@ PAGES = [
     "/profiling/sql/",
     "/profiling/profiles/{pk}/",
     "/profiling/profiles/{pk}.prof",
+    "/profiling/profiles/{sampled}.speedscope.json",
 ]
 
 
@@ -31,19 +32,34 @@ def profile(staff_client: Client, settings: Any) -> Profile:
     return Profile.objects.get()
 
 
+@pytest.fixture
+def sampled(staff_client: Client, profile: Profile, settings: Any) -> Profile:
+    """A profile of the sampling engine: the one kind with a speedscope export."""
+    settings.PROFILING_ENGINE = "sampling"
+    staff_client.get("/t/spin/3/?profile=1")
+    found = Profile.objects.exclude(pk=profile.pk).get()
+    assert found.stacks and found.stacks["samples"] >= 3
+    return found
+
+
+def urls(profile: Profile, sampled: Profile) -> list[str]:
+    return [page.format(pk=profile.pk, sampled=sampled.pk) for page in PAGES]
+
+
 def test_anonymous_users_go_to_the_admin_login(
-    client: Client, profile: Profile
+    client: Client, profile: Profile, sampled: Profile
 ) -> None:
-    for page in PAGES:
-        url = page.format(pk=profile.pk)
+    for url in urls(profile, sampled):
         response = client.get(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith("/admin/login/?next=")
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/?next="), url
 
 
-def test_non_staff_get_404(user_client: Client, profile: Profile) -> None:
-    for page in PAGES:
-        assert user_client.get(page.format(pk=profile.pk)).status_code == 404
+def test_non_staff_get_404(
+    user_client: Client, profile: Profile, sampled: Profile
+) -> None:
+    for url in urls(profile, sampled):
+        assert user_client.get(url).status_code == 404, url
     assert user_client.post("/profiling/clear/", {"what": "all"}).status_code == 404
     assert Profile.objects.exists()
 
@@ -109,15 +125,16 @@ def test_sql_summary_lists_flagged_queries(
 
 
 def test_gets_never_mutate(
-    client: Client, staff_client: Client, profile: Profile
+    client: Client, staff_client: Client, profile: Profile, sampled: Profile
 ) -> None:
     client.get("/t/work/1/")  # pending figures, shown but not flushed by a GET
     assert staff_client.get("/profiling/clear/?what=all").status_code == 405
-    for page in [*PAGES, "/api/performance"]:
-        assert staff_client.get(page.format(pk=profile.pk)).status_code == 200
-    assert Profile.objects.count() == 1
+    for url in [*urls(profile, sampled), "/api/performance"]:
+        assert staff_client.get(url).status_code == 200, url
+    assert Profile.objects.count() == 2
     assert not MetricBatch.objects.exists()
-    assert staff_client.get("/api/performance").json()["requests"] == 2
+    # The two profiled requests and /t/work/1/; the pages are not measured.
+    assert staff_client.get("/api/performance").json()["requests"] == 3
 
 
 def test_clear_is_post_with_csrf(staff_client: Client, profile: Profile) -> None:

@@ -82,9 +82,14 @@ def handle(command: str, args: list[str]) -> dict[str, Any]:
         cache = caches["default"]
         print(json.dumps({"watching": True}), flush=True)
         deadline = time.monotonic() + 5
+        reads = 1
         while cache.get(args[0]) == int(args[1]) and time.monotonic() < deadline:
+            reads += 1
             time.sleep(0.0002)  # a worker between requests releases the GIL
-        return {"seen_at": time.monotonic(), "value": cache.get(args[0])}
+        value = cache.get(args[0])
+        return {"seen_at": time.monotonic(), "value": value, "reads": reads + 1}
+    if command == "near-stats":
+        return caches["default"].near_stats()
     if command == "delete":
         cache = caches["default"]
         for key in args:

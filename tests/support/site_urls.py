@@ -5,15 +5,24 @@
   ``/t/whoami/`` is a personal page that misdeclares itself public (Varnish).
 - ``/t/slow/<n>``: a ``cache_result`` miss that takes longer than the
   breaker's longest cooldown, so a probe falls due while it runs (chaos test).
+
+``worker_pid``, the outermost middleware of ``tests.support.site_settings``,
+names the gunicorn worker that answered each response (``X-Test-Worker``), so
+a multi-worker test can tell that every worker answered, and its breaker state
+and namespace epoch (``X-Test-Cache``), so a chaos test can tell when every
+worker is back on Redis.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_safe
@@ -58,6 +67,19 @@ def slow_count(n: int) -> int:
 
 def slow(request: HttpRequest, n: int) -> JsonResponse:
     return JsonResponse({"value": slow_count(n)})
+
+
+def worker_pid(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response["X-Test-Worker"] = str(os.getpid())
+        health = caches["default"].health()  # type: ignore[attr-defined]
+        response["X-Test-Cache"] = f"{health['state']} {health['epoch']}"
+        return response
+
+    return middleware
 
 
 urlpatterns = [
