@@ -137,7 +137,9 @@ def test_middleware_order(middleware: list[str], expected: list[str]) -> None:
         assert [m.id for m in check_middleware()] == expected
 
 
-def test_middleware_order_check_is_registered(settings: Any) -> None:
+def test_middleware_order_check_is_registered(
+    settings: Any, no_confusable_views: None
+) -> None:
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != CONDITIONAL] + [
         CONDITIONAL
     ]
