@@ -134,7 +134,7 @@ class CachedFunction(Generic[P, R]):
 
     def _bypassing(self, groups: list[str]) -> bool:
         if identity.is_ambiguous(self.namespace) or bypassed():
-            return True  # another live function has its name: computed, never cached
+            return True  # a name two live functions share (E032), or caching off
         dirty = dirty_groups()
         return bool(dirty) and not dirty.isdisjoint(groups)
 

@@ -11,9 +11,9 @@ above ``cache_response``.
 The ETag is a digest of the release, the view's name (``caching.identity``),
 the scheme, the host, the URL pattern, its converted URL arguments, the
 declared query parameters and the group versions read before the view runs
-(plus the period with ``refresh_every``, the user with ``per_user``). It is weak because the compression middleware serves several
-byte encodings of one representation; the 200 and the 304 carry the same
-form. There is no ``Last-Modified``: versions are random numbers, not times.
+(plus the period with ``refresh_every``, the user with ``per_user``). It is
+weak because the compression middleware serves several byte encodings of one
+representation; the 200 and the 304 carry the same form. There is no ``Last-Modified``: versions are random numbers, not times.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ class Policy:
         return f"{scope}, max-age={self.max_age}"
 
 
-# Weak: a view that is gone (a test's, redefined) gives up its name (caching.identity).
+# Weak: a decorated view that is gone gives up its name (caching.identity).
 _registered: weakref.WeakKeyDictionary[View, Policy] = weakref.WeakKeyDictionary()
-_found: weakref.WeakKeyDictionary[View, Policy | None] = weakref.WeakKeyDictionary()
+# What ``policy_of`` found for each resolved view: a plain dict, read per request.
+_found: dict[View, Policy | None] = {}
 
 
 def policy_of(view: View) -> Policy | None:

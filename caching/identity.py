@@ -54,7 +54,7 @@ def derived_name(obj: Any) -> str:
 
 def _bound(value: Any) -> str:
     """Bound arguments as part of a name: their digest, or a mark that makes
-    every such name collide (and so be contested) when they cannot be keyed."""
+    every such name collide (and so turn ambiguous) when they cannot be keyed."""
     try:
         return digest(encode(value, "initkwargs"))[:16]
     except TypeError:

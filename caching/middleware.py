@@ -73,9 +73,10 @@ class Exchange:
         host: str,
         args: Sequence[Any],
         kwargs: dict[str, Any],
+        user: Any = None,
     ) -> None:
+        """``user``: the authenticated user a ``per_user`` page is kept for."""
         self.request, self.policy = request, policy
-        user = visitor(request) if policy.per_user else None
         self.groups = policy.groups_for(kwargs) + visitor_groups(user)
         # The key's query; the view itself is shown the same reduced query by
         # its decorator, while the middleware below still sees the whole URL
@@ -116,9 +117,8 @@ class Exchange:
             return None
         # Personal: only a per_user page of an authenticated user is kept,
         # keyed by the user; an anonymous session (a cart) never shares one.
-        if has_credentials(request) and (
-            not policy.per_user or visitor(request) is None
-        ):
+        user = visitor(request) if policy.per_user else None
+        if has_credentials(request) and user is None:
             return None
         # Inside a transaction that wrote these groups the view must see its own writes.
         kwargs = kwargs or {}
@@ -127,7 +127,7 @@ class Exchange:
         host = cache_host(request)
         if host is None:
             return None
-        return cls(request, policy, host, args, kwargs)
+        return cls(request, policy, host, args, kwargs, user)
 
     def begin(self) -> HttpResponseBase | None:
         """A response to send now (a 304 or a stored 200), or None to run the view."""
