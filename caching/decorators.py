@@ -18,7 +18,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.core.cache import caches
 
-from caching import entries, identity, keys, stats
+from caching import entries, identity, keys, stats, versions
 from caching.bypass import bypassed
 from caching.conf import conf
 from caching.deps import Dependency, split
@@ -181,7 +181,8 @@ class CachedFunction(Generic[P, R]):
     ) -> R:
         started = time.perf_counter()
         try:
-            value = self.fn(*args, **kwargs)
+            with versions.computing(() if plan is None else plan.seeds):
+                value = self.fn(*args, **kwargs)
         except BaseException:
             stats.record(self.name, "errors")
             if plan is not None:
@@ -229,14 +230,15 @@ class CachedFunction(Generic[P, R]):
             outcome = await _poll_async(backend, key, groups)
             if outcome is not None:
                 return outcome
-        return entries.gave_up(waiting.versions)
+        return entries.gave_up(waiting)
 
     async def _afill(
         self, backend: Any, key: str, plan: Plan | None, args: Any, kwargs: Any
     ) -> Any:
         started = time.perf_counter()
         try:
-            value = await self.fn(*args, **kwargs)  # type: ignore[misc]
+            with versions.computing(() if plan is None else plan.seeds):
+                value = await self.fn(*args, **kwargs)  # type: ignore[misc]
         except BaseException:
             stats.record(self.name, "errors")
             if plan is not None:
@@ -251,7 +253,7 @@ class CachedFunction(Generic[P, R]):
 
 def _recompute(plan: Plan) -> Plan:
     """``refresh``: compute whatever the lookup found, store under its versions."""
-    return Plan(MISS, None, plan.versions, error=plan.error)
+    return Plan(MISS, None, plan.versions, error=plan.error, seeds=plan.seeds)
 
 
 def cache_result(

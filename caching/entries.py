@@ -11,8 +11,9 @@ A lookup is one ``get_many`` of the entry and its group keys (with Redis
 replicas, two: the versions from the primary, the entry from a replica). A cold miss
 (groups already known) then costs the lock (``SET NX PX`` plus a ``GET`` in one
 round trip), one ``set`` of the entry and the lock's release: one read and one
-write besides the lock. Groups nobody has read yet are seeded once, with
-``add``.
+write besides the lock. A group nobody has stored under yet gets a version at
+the lookup that is written (``add``) only with the entry: a lookup that stores
+nothing, a 404 say, leaves no key behind.
 
 ``plan`` decides what a caller does (serve, or compute under the lock, or
 compute after waiting); ``finish`` stores and releases. The adapters call the
@@ -32,6 +33,7 @@ from caching import locks, versions
 from caching.conf import conf
 from caching.errors import DECODE_ERRORS, REDIS_ERRORS
 from caching.keys import group_key
+from caching.versions import Seeds
 
 HIT, STALE, MISS = "hit", "stale", "miss"
 WAIT = "wait"  # another caller computes: poll (``poll``) for its result
@@ -70,6 +72,7 @@ class Lookup:
     status: str  # HIT, STALE or MISS
     entry: Entry | None  # only when its versions are current
     versions: tuple[int, ...]
+    seeds: Seeds = ()  # missing groups' versions, written on store
 
 
 def lookup(backend: Any, key: str | None, groups: Sequence[str]) -> Lookup:
@@ -81,10 +84,10 @@ def lookup(backend: Any, key: str | None, groups: Sequence[str]) -> Lookup:
         if key is not None:
             backend.delete(key)
         found = backend.get_many(group_keys)
-    current = versions.seed(backend, groups, found)
+    current, seeds = versions.seed(backend, groups, found)
     entry = None if key is None else Entry.unpack(found.get(key))
     if entry is None or entry.versions != current:
-        return Lookup(MISS, None, current)
+        return Lookup(MISS, None, current, seeds)
     return Lookup(HIT if wall() < entry.fresh_until else STALE, entry, current)
 
 
@@ -98,6 +101,7 @@ class Plan:
     token: str | None = None
     waited: bool = False
     error: bool = False  # the cache failed: compute and store nothing
+    seeds: Seeds = ()  # see ``Lookup``
 
     @property
     def value(self) -> Any:
@@ -122,7 +126,7 @@ def plan(
         except REDIS_ERRORS:  # a plain django-redis backend that raised
             return Plan(MISS, None, (), error=True)
     if found.status == HIT or (found.status == MISS and not lock):
-        return Plan(found.status, found.entry, found.versions)
+        return Plan(found.status, found.entry, found.versions, seeds=found.seeds)
     claim = locks.acquire(backend, key)
     if claim.token is not None:
         if found.status == MISS and claim.just_done:
@@ -131,18 +135,20 @@ def plan(
             if again.status == HIT:
                 locks.release(backend, key, claim.token, stored=True)
                 return Plan(HIT, again.entry, again.versions)
-        return Plan(MISS, found.entry, found.versions, token=claim.token)
+        return Plan(
+            MISS, found.entry, found.versions, token=claim.token, seeds=found.seeds
+        )
     if found.status == STALE:  # another caller refreshes it
         return Plan(STALE, found.entry, found.versions)
     if not wait:
-        return Plan(WAIT, None, found.versions)
+        return Plan(WAIT, None, found.versions, seeds=found.seeds)
     deadline = clock() + conf.LOCK_WAIT
     while clock() < deadline:
         time.sleep(POLL)
         outcome = poll(backend, key, groups)
         if outcome is not None:
             return outcome
-    return gave_up(found.versions)
+    return gave_up(found)
 
 
 def poll(backend: Any, key: str, groups: Sequence[str]) -> Plan | None:
@@ -154,13 +160,13 @@ def poll(backend: Any, key: str, groups: Sequence[str]) -> Plan | None:
     if found.status != MISS:
         return Plan(found.status, found.entry, found.versions, waited=True)
     if free:  # the holder stored nothing (or gave up): compute
-        return Plan(MISS, None, found.versions, waited=True)
+        return Plan(MISS, None, found.versions, waited=True, seeds=found.seeds)
     return None
 
 
-def gave_up(versions: tuple[int, ...]) -> Plan:
+def gave_up(found: Lookup | Plan) -> Plan:
     """Waited ``CACHING_LOCK_WAIT`` seconds in vain: compute, unlocked."""
-    return Plan(MISS, None, versions, waited=True)
+    return Plan(MISS, None, found.versions, waited=True, seeds=found.seeds)
 
 
 def finish(
@@ -172,17 +178,23 @@ def finish(
     timeout: float,
     stale_timeout: float = 0,
     store: bool = True,
-) -> None:
-    """Store ``value`` under the versions read before it was computed; release."""
-    store = store and not plan.error
+) -> bool:
+    """Store ``value`` under the versions read before it was computed; release.
+
+    False when nothing was stored: not asked to, the cache failed, or a group
+    seeded by the lookup was created or bumped meanwhile (``versions.persist``).
+    """
+    stored = False
     try:
-        if store:
+        if store and not plan.error and versions.persist(backend, plan.seeds):
             # Spread expiries: a batch filled together does not expire together.
             fresh = timeout * (1 - conf.JITTER * random.random())
             entry = Entry(plan.versions, wall() + fresh, value)
             backend.set(key, entry.pack(), math.ceil(fresh + stale_timeout))
+            stored = True
     finally:
-        locks.release(backend, key, plan.token, stored=store)
+        locks.release(backend, key, plan.token, stored=stored)
+    return stored
 
 
 def abandon(backend: Any, key: str, plan: Plan) -> None:

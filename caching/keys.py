@@ -66,7 +66,14 @@ def entry_key(namespace: str, digest_: str) -> str:
     return f"{NAMESPACE}:{namespace}:{conf.RELEASE}:{{{digest_}}}"
 
 
+MAX_GROUP_LENGTH = 200  # longer names (a 4,000-digit pk, say) are hashed
+
+
 def group_key(group: str) -> str:
+    """A group's version key; a name past ``MAX_GROUP_LENGTH`` is hashed, so a
+    request cannot make a key as long as its URL."""
+    if len(group) > MAX_GROUP_LENGTH:
+        group = "#" + hashlib.blake2b(group.encode(), digest_size=16).hexdigest()
     return GROUP_PREFIX + group
 
 

@@ -37,7 +37,7 @@ from django.http import (
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
-from caching import entries, identity, keys, stats, surrogate
+from caching import entries, identity, keys, stats, surrogate, versions
 from caching import http as declared
 from caching.bypass import bypassed
 from caching.entries import HIT, MISS, STALE, Plan
@@ -146,7 +146,7 @@ class Exchange:
         if if_none_match and etag_matches(self.etag, if_none_match, current):
             stats.record(policy.name, "hits")
             return self._not_modified(stored)
-        self.plan = Plan(MISS, None, found.versions)
+        self.plan = Plan(MISS, None, found.versions, seeds=found.seeds)
         setattr(self.request, _EXCHANGE, self)
         if not policy.timeout:
             stats.record(policy.name, "misses")
@@ -208,6 +208,7 @@ class Exchange:
         patch_vary_headers(response, ["Accept-Encoding"])
         self._mark(response)
         if not self.policy.timeout or not isinstance(response, HttpResponse):
+            self._vouch(response)
             self._close(stored=False)
             return self._answer(response)
         value = add_variant(self.fresh, self.accept, response)
@@ -225,6 +226,16 @@ class Exchange:
         finally:
             self._close(stored=True)
         return self._answer(response)
+
+    def _vouch(self, response: HttpResponseBase) -> None:
+        """An ETag sent without a stored entry needs its groups' versions kept
+        (the lookup did not write them); when that fails, send none."""
+        try:
+            kept = versions.persist(self.backend, self.plan.seeds)
+        except REDIS_ERRORS:
+            kept = False
+        if not kept:
+            del response["ETag"]
 
     def _answer(self, response: HttpResponseBase) -> HttpResponseBase:
         """The shareable 200, or a 304 for ``If-None-Match: *`` (the view just
@@ -250,13 +261,18 @@ def handle(
     kwargs: dict[str, Any] | None = None,
 ) -> HttpResponseBase:
     """The whole cache logic for one request whose route is known."""
+    seeds: versions.Seeds = ()
     if policy is not None:
         exchange = Exchange.open(request, policy, args, kwargs)
         if exchange is not None:
             early = exchange.begin()
             if early is not None:
                 return early
-    response = get_response(request)
+            seeds = exchange.plan.seeds
+    # A per_user exchange opened in process_view adds its seeds (``enter``);
+    # leaving this block drops them.
+    with versions.computing(seeds):
+        response = get_response(request)
     opened: Exchange | None = getattr(request, _EXCHANGE, None)
     return response if opened is None else opened.end(response)
 
@@ -295,4 +311,9 @@ class ResponseCacheMiddleware:
         if policy is None or not policy.per_user or hasattr(request, _EXCHANGE):
             return None
         exchange = Exchange.open(request, policy, args, kwargs)
-        return None if exchange is None else exchange.begin()
+        if exchange is None:
+            return None
+        early = exchange.begin()
+        if early is None:
+            versions.enter(exchange.plan.seeds)
+        return early

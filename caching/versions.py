@@ -1,4 +1,4 @@
-"""Group versions: read, seed, bump.
+"""Group versions: read, seed, persist, bump.
 
 A group is a key holding a random number. An entry stores the numbers of its
 groups as they were *before* its value was computed; a read compares them with
@@ -15,7 +15,10 @@ functions that depend on a single object.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 from django.apps import apps
@@ -85,37 +88,81 @@ def read(backend: Any, keys: Sequence[str], current: Sequence[str]) -> dict[str,
     return reader(keys, current)  # type: ignore[no-any-return]
 
 
+Seeds = tuple[tuple[str, int], ...]  # (group key, version) not written yet
+
+# The seeds of the computations running in this context: a lookup nested in
+# one (a cached function the view calls) takes the same versions, so the
+# outer entry and the inner one can both be stored under them.
+_NONE: Mapping[str, int] = MappingProxyType({})
+_computing: ContextVar[Mapping[str, int]] = ContextVar("computing", default=_NONE)
+
+
+@contextmanager
+def computing(seeds: Seeds = ()) -> Iterator[None]:
+    """Around a computation from versions that include ``seeds``; leaving it
+    also drops what ``enter`` added inside it."""
+    token = _computing.set({**_computing.get(), **dict(seeds)})
+    try:
+        yield
+    finally:
+        _computing.reset(token)
+
+
+def enter(seeds: Seeds) -> None:
+    """``computing`` for a computation that starts further down the same
+    ``computing`` block (a view that middleware hands on)."""
+    if seeds:
+        _computing.set({**_computing.get(), **dict(seeds)})
+
+
 def seed(
     backend: Any, names: Sequence[str], found: Mapping[str, Any]
-) -> tuple[int, ...]:
-    """Each group's version from a ``get_many`` result, creating the missing ones.
+) -> tuple[tuple[int, ...], Seeds]:
+    """Each group's version from a ``get_many`` result, and the missing ones.
 
-    A missing group is created with ``add`` *before* anything is computed from
-    it, so a bump that lands during the computation is never overwritten.
+    A missing group gets a new random version (or the one an enclosing
+    computation seeded it with) that is *not* written here: ``persist``
+    writes it with ``add`` only when something is kept under it (a stored
+    entry, an ETag sent), so a lookup that stores nothing (a 404, a bypass,
+    an error) leaves no key behind. Junk under a group key is removed.
     """
     versions: list[int] = []
+    seeds: list[tuple[str, int]] = []
+    pending = _computing.get()
     for name in names:
         key = group_key(name)
         version = found.get(key)
         if type(version) is not int:
-            if version is not None:  # junk under a group key: replace it
+            if version is not None:  # junk under a group key: drop it
                 backend.delete(key)
-            candidate = new_version()
-            if backend.add(key, candidate, conf.GROUP_TIMEOUT):
-                version = candidate
-            else:  # another caller seeded it first
-                version = read(backend, (), [key]).get(key, candidate)
-                if type(version) is not int:
-                    version = candidate
+            version = pending.get(key) or new_version()
+            seeds.append((key, version))
         versions.append(version)
-    return tuple(versions)
+    return tuple(versions), tuple(seeds)
+
+
+def persist(backend: Any, seeds: Seeds) -> bool:
+    """Write the seeds of a lookup with ``add``; False when a group holds
+    another version by now (another caller seeded it, or a write bumped it
+    since the lookup): the versions read before cannot be vouched for, so
+    nothing may be stored under them. A nested computation that wrote the
+    same seed first is no conflict.
+    """
+    return all(
+        backend.add(key, version, conf.GROUP_TIMEOUT)
+        or read(backend, (), [key]).get(key) == version
+        for key, version in seeds
+    )
 
 
 def group_versions(names: Sequence[str], cache: str = "default") -> dict[str, int]:
-    """Current version of each group, in one round trip when all exist."""
+    """Current version of each group, created when missing."""
     backend = caches[cache]
-    found = read(backend, (), [group_key(n) for n in names])
-    return dict(zip(names, seed(backend, names, found), strict=True))
+    keys = [group_key(n) for n in names]
+    current, seeds = seed(backend, names, read(backend, (), keys))
+    if not persist(backend, seeds):  # another caller's seed, or a bump: take it
+        current, _ = seed(backend, names, read(backend, (), keys))
+    return dict(zip(names, current, strict=True))
 
 
 def bump(names: Iterable[str], cache: str = "default") -> None:

@@ -14,9 +14,10 @@ import redis as redis_py
 from django.core.cache import caches
 from django.test import Client
 
-from caching import entries, locks, replay, stats
+from caching import entries, locks, replay, stats, versions
 from caching.decorators import cache_result
-from caching.keys import NAMESPACE, lock_key
+from caching.invalidation import invalidate_group
+from caching.keys import NAMESPACE, group_key, lock_key
 from caching.versions import group_versions
 from tests.caching import site
 from tests.support.services import RedisServer
@@ -93,7 +94,7 @@ def test_a_cold_miss_reads_once_and_writes_once_plus_the_lock(
     assert names(commands) == ["MGET"]
 
 
-def test_groups_nobody_read_before_are_seeded_once_with_add(
+def test_groups_nobody_stored_under_are_seeded_with_add_when_the_entry_is(
     failover: Any, redis: RedisServer, quiet_stats: None
 ) -> None:
     @cache_result(60, groups=["fresh"])
@@ -102,11 +103,64 @@ def test_groups_nobody_read_before_are_seeded_once_with_add(
 
     with monitored(redis.url) as commands:
         compute()
-    # django-redis's add is SET NX with an expiry, one per missing group.
-    assert names(commands) == ["MGET", "SET NX", "SET NX", "SET NX", "GET"] + [
+    # The lock (SET NX + GET of its marker), then django-redis's add (SET NX
+    # with an expiry) for each of the two missing groups, the entry, the release.
+    assert names(commands) == ["MGET", "SET NX", "GET", "SET NX", "SET NX"] + [
         "SET",
         "EVAL",
     ]
+    assert [words[1] for words in commands[3:5]] == [
+        f"t:1:{group_key(g)}" for g in compute.groups
+    ]
+
+
+def test_a_lookup_that_stores_nothing_leaves_no_key(
+    failover: Any, redis: RedisServer, quiet_stats: None
+) -> None:
+    @cache_result(60, groups=["nothing-kept"], cache_if=lambda value: False)
+    def compute(x: int) -> int:
+        return x
+
+    raw = redis_py.Redis.from_url(redis.url)
+    before = set(raw.keys("*cr:*"))
+    for x in range(20):
+        assert compute(x) == x
+    assert set(raw.keys("*cr:*")) == before
+    raw.close()
+
+
+def test_a_group_bumped_while_its_first_value_computes_stores_nothing(
+    failover: Any, redis: RedisServer, quiet_stats: None
+) -> None:
+    calls = []
+
+    @cache_result(60, groups=["bumped-meanwhile"])
+    def compute() -> int:
+        calls.append(1)
+        if len(calls) == 1:  # a write lands while the first value is computed
+            invalidate_group("bumped-meanwhile")
+        return len(calls)
+
+    assert compute() == 1
+    assert compute() == 2  # the first value was computed from the old data
+    assert compute() == 2
+
+
+def test_a_nested_computation_shares_its_callers_seeds(
+    failover: Any, redis: RedisServer, quiet_stats: None, core_only: None
+) -> None:
+    @cache_result(60, groups=["shared-seed"])
+    def inner() -> int:
+        return 1
+
+    @cache_result(60, groups=["shared-seed"])
+    def outer() -> int:
+        return inner() + 1
+
+    assert outer() == 2  # a cold start: both stored under one new version
+    with monitored(redis.url) as commands:
+        assert outer() == 2
+    assert names(commands) == ["MGET"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -225,9 +279,18 @@ def test_an_open_breaker_takes_the_lock_in_the_fallback(
 
 
 def test_lookup_of_versions_only(locmem: Any) -> None:
-    found = entries.lookup(caches["default"], None, ["g-only"])
+    backend = caches["default"]
+    found = entries.lookup(backend, None, ["g-only"])
     assert found.status == entries.MISS and len(found.versions) == 1
-    assert entries.lookup(caches["default"], None, ["g-only"]) == found
+    assert found.seeds == ((group_key("g-only"), found.versions[0]),)
+    # Not written by the lookup: the next one has a version of its own ...
+    again = entries.lookup(backend, None, ["g-only"])
+    assert again.versions != found.versions
+    # ... until one is kept, which the other cannot be kept over.
+    assert versions.persist(backend, found.seeds)
+    assert not versions.persist(backend, again.seeds)
+    assert entries.lookup(backend, None, ["g-only"]).versions == found.versions
+    assert entries.lookup(backend, None, ["g-only"]).seeds == ()
 
 
 def test_row_groups_and_junk_group_versions(locmem: Any) -> None:

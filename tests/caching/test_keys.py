@@ -179,3 +179,14 @@ def test_group_versions_are_shared_by_every_release() -> None:
     assert new != old
     with override_settings(CACHING_RELEASE="one"):
         assert group_versions(["model:perfsite.post"]) == new
+
+
+def test_over_long_group_names_are_hashed_into_a_bounded_key() -> None:
+    from caching.keys import MAX_GROUP_LENGTH, group_key
+
+    short = "row:perfsite.post:i" + "9" * (MAX_GROUP_LENGTH - 19)
+    assert group_key(short).endswith(short)
+    long_a, long_b = short + "1", short + "2"
+    assert len(group_key(long_a)) < 80
+    assert group_key(long_a) != group_key(long_b)
+    assert group_key(long_a) == group_key(long_a)
