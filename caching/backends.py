@@ -15,6 +15,7 @@ import functools
 import warnings
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache.backends.base import (
     DEFAULT_TIMEOUT,
     BaseCache,
@@ -135,6 +136,23 @@ class FailoverCache(BaseCache):
         """``get_many`` of ``keys`` and ``current`` (group version keys), the
         latter read from the primary, never from a replica that may lag."""
         return self._read(list(keys), list(current), None)
+
+    def peek_current(self, keys: Any, current: Any) -> dict[Any, Any] | None:
+        """``read_current`` from the near cache alone, or None when that would
+        need Redis (a key not kept, the breaker not closed, the epoch due)."""
+        if not self._router.settled():
+            return None
+        keys = [*keys, *current]
+        for key in keys:
+            self._validate(key, None)
+        try:
+            found: dict[Any, Any] | None = self._primary.peek_many(keys)
+        except DECODE_ERRORS:  # read_current deletes the junk
+            return None
+        return found
+
+    async def aread_current(self, keys: Any, current: Any) -> dict[Any, Any]:
+        return await sync_to_async(self.read_current)(keys, current)
 
     def _read(
         self, keys: list[Any], current: list[Any], version: Any

@@ -88,6 +88,41 @@ def lookup(backend: Any, key: str | None, groups: Sequence[str]) -> Lookup:
     return Lookup(HIT if wall() < entry.fresh_until else STALE, entry, current)
 
 
+async def alookup(
+    backend: Any, key: str | None, groups: Sequence[str]
+) -> Lookup | None:
+    """``lookup`` from an event loop, or None when only the sync one can answer
+    (a group to seed, junk to delete: writes that are rare and need care).
+
+    The read is ``peek_current`` (``FailoverCache``: the near cache alone, no
+    I/O) when it has every key, else ``aread_current``, else ``aget_many``.
+    """
+    group_keys = [group_key(g) for g in groups]
+    keys = () if key is None else (key,)
+    peek = getattr(backend, "peek_current", None)
+    found = None if peek is None else peek(keys, group_keys)
+    if found is None:
+        aread = getattr(backend, "aread_current", None)
+        try:
+            if aread is not None:
+                found = await aread(keys, group_keys)
+            else:
+                found = await backend.aget_many([*keys, *group_keys])
+        except DECODE_ERRORS:
+            return None
+    current = []
+    for name in group_keys:
+        version = found.get(name)
+        if type(version) is not int:
+            return None
+        current.append(version)
+    versions = tuple(current)
+    entry = None if key is None else Entry.unpack(found.get(key))
+    if entry is None or entry.versions != versions:
+        return Lookup(MISS, None, versions)
+    return Lookup(HIT if wall() < entry.fresh_until else STALE, entry, versions)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What to do: serve ``entry`` (HIT/STALE) or compute (MISS), maybe locked."""

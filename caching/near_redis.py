@@ -166,6 +166,21 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
         decode = self.client.decode
         return {key: decode(raw[key]) for key in names.values() if key in raw}
 
+    def peek_many(self, keys: Iterable[Any], version: Any = None) -> Any:
+        """``get_many`` from the near cache alone, or None unless it holds every
+        key: nothing is sent, so an event loop may call it (``caching.onloop``)."""
+        near = _near.get(self._near_name)
+        if near is None or not near.store.live:
+            return None
+        store, make, decode = near.store, self.make_key, self.client.decode
+        raw = {}
+        for key in keys:
+            value = store.get(make(key, version=version))
+            if value is MISSING:
+                return None
+            raw[key] = value
+        return {key: decode(value) for key, value in raw.items()}
+
     def read(self, keys: list[Any], current: list[Any], version: Any = None) -> Any:
         """``get_many`` of ``keys`` and ``current``, the latter as the primary has them.
 

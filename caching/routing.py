@@ -10,6 +10,7 @@ this process reads it again (``caching.replay``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +23,7 @@ from caching.fallback import Fallback
 from caching.health import INFO_FIGURES, Health
 from caching.keys import EPOCH_KEY
 from caching.near_redis import NearRedisCache
-from caching.replay import Recovery, shared_state
+from caching.replay import EPOCH_REFRESH, Recovery, shared_state
 
 # Cache calls that need memory: only their success proves writes work again
 # (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
@@ -85,6 +86,16 @@ class Router:
             # what it missed before this process reads it again.
             return self.recovery.recover(probing=decision is Decision.PROBE)
         return True
+
+    def settled(self) -> bool:
+        """Whether a read may skip ``use_redis`` (the near cache alone answers):
+        the breaker is closed, nothing is to replay, the epoch was read lately."""
+        shared = self.shared
+        return (
+            self.breaker.closed
+            and not shared.behind
+            and time.monotonic() - shared.epoch_read_at < EPOCH_REFRESH
+        )
 
     def route(
         self,

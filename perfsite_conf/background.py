@@ -15,6 +15,7 @@ command) waits on that instead of polling the store the thread writes to.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
@@ -22,6 +23,15 @@ import threading
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
+
+
+def on_event_loop() -> bool:
+    """Whether the caller runs on an event loop's thread (an ASGI request).
+
+    Code that would flush inline then wakes its ``Flusher`` instead: a
+    network write must never block the loop.
+    """
+    return asyncio._get_running_loop() is not None
 
 
 class Flusher:
