@@ -17,6 +17,7 @@ from typing import Any
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from caching.aio import AsyncDoor
 from caching.breaker import CircuitBreaker, Decision
 from caching.errors import REDIS_ERRORS, refused
 from caching.fallback import Fallback
@@ -67,10 +68,21 @@ class Router:
             f"{owner.key_prefix}:{EPOCH_KEY}",
         )
         self.shared.recovery = self.recovery
+        self._door: AsyncDoor | None = None
 
     @property
     def breaker(self) -> CircuitBreaker:
         return self.shared.breaker
+
+    def door(self) -> AsyncDoor | None:
+        """The native async door to the primary (``caching.aio``), or None on
+        Sentinel and Cluster, which the sync path serves."""
+        if self._door is None:
+            pool = getattr(
+                self.primary.client.get_client(write=True), "connection_pool", None
+            )
+            self._door = AsyncDoor(pool)
+        return self._door if self._door.usable else None
 
     def use_redis(self) -> bool:
         """Whether this call goes to Redis, probing and recovering first if due.

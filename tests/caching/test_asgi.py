@@ -109,10 +109,11 @@ def test_a_stored_page_and_a_304_are_answered_on_the_loop(
     first = get(handler, hops, "/t/host/1/", accept_encoding="gzip")
     assert first.status_code == 200 and site.renders == ["host"]
     assert hops.calls  # a miss stores through the sync engine
-    # The first hit reads Redis (awaited) and keeps near copies of what it read.
-    assert get(handler, hops, "/t/host/1/", accept_encoding="gzip").content
-    assert caches["default"].near_sync()  # this process's own writes echoed
     hops.calls.clear()
+    # The first hit reads Redis through redis.asyncio and keeps near copies.
+    assert get(handler, hops, "/t/host/1/", accept_encoding="gzip").content
+    assert hops.calls == []
+    assert caches["default"].near_sync()  # this process's own writes echoed
     hit = get(handler, hops, "/t/host/1/", accept_encoding="gzip")
     hit_body = hit.content
     assert hit.status_code == 200 and site.renders == ["host"]
@@ -141,3 +142,44 @@ def test_a_per_user_page_under_asgi_is_kept_for_its_user(
     assert first.content == again.content == b"hello ann"
     assert site.renders == ["mine"]
     assert "private" in again["Cache-Control"]
+
+
+def test_an_async_cache_result_hit_stays_on_the_loop(
+    asgi_stack: tuple[BaseHandler, Hops],
+) -> None:
+    from caching.decorators import cache_result
+
+    _, hops = asgi_stack
+    calls: list[int] = []
+
+    @cache_result(60, groups=["t-async"])
+    async def upstream(n: int) -> int:
+        calls.append(n)
+        await asyncio.sleep(0)
+        return n * 2
+
+    async def twice() -> tuple[int, int, list[str]]:
+        first = await upstream(21)
+        hops.calls.clear()
+        second = await upstream(21)
+        return first, second, list(hops.calls)
+
+    first, second, during_hit = asyncio.run(twice())
+    assert (first, second, calls) == (42, 42, [21])
+    assert during_hit == []
+
+
+def test_with_redis_down_the_async_read_falls_back(
+    asgi_stack: tuple[BaseHandler, Hops], redis: RedisServer
+) -> None:
+    handler, hops = asgi_stack
+    site.renders.clear()
+    assert get(handler, hops, "/t/host/2/").status_code == 200
+    redis.stop()
+    try:
+        answers = [get(handler, hops, "/t/host/2/").status_code for _ in range(3)]
+        health = caches["default"].health()
+    finally:
+        redis.start()
+    assert answers == [200, 200, 200]
+    assert health["failures"] >= 1 or health["state"] != "closed"
