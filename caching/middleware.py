@@ -360,16 +360,21 @@ class ResponseCacheMiddleware:
 
     def _open_per_user(self, request: HttpRequest, view: Any, *route: Any) -> Any:
         """The exchange of a ``per_user`` page once the user is known, or None."""
-        policy = policy_of(view)
-        if policy is None or not policy.per_user or hasattr(request, _EXCHANGE):
+        if not self._per_user(request, view):
             return None
-        return Exchange.open(request, policy, *route)
+        return Exchange.open(request, policy_of(view), *route)  # type: ignore[arg-type]
+
+    def _per_user(self, request: HttpRequest, view: Any) -> bool:
+        policy = policy_of(view)
+        return (
+            policy is not None and policy.per_user and not hasattr(request, _EXCHANGE)
+        )
 
     async def _aprocess_view(
-        self, request: HttpRequest, *hook: Any
+        self, request: HttpRequest, view: Any, *route: Any
     ) -> HttpResponseBase | None:
-        if not hasattr(request, _EXCHANGE):  # else nothing to do, as above
-            return await aprocess_view(
-                request, lambda: self._open_per_user(request, *hook)
-            )
-        return None
+        if not self._per_user(request, view):  # decided on the loop: most pages
+            return None
+        return await aprocess_view(
+            request, lambda: self._open_per_user(request, view, *route)
+        )

@@ -183,3 +183,13 @@ def test_with_redis_down_the_async_read_falls_back(
         redis.start()
     assert answers == [200, 200, 200]
     assert health["failures"] >= 1 or health["state"] != "closed"
+
+
+def test_the_apps_process_view_hooks_stay_on_the_loop_for_a_plain_view(
+    asgi_stack: tuple[BaseHandler, Hops],
+) -> None:
+    """Django's own middleware below the cache still go to threads; the apps' do not."""
+    handler, hops = asgi_stack
+    assert get(handler, hops, "/api/health").status_code == 200
+    ours = [c for c in hops.calls if "ResponseCache" in c or "Profiling" in c]
+    assert ours == []
