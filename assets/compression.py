@@ -51,6 +51,7 @@ from assets.negotiation import (
     parse_byte_sequence,
     parse_etags,
 )
+from perfsite_conf.onloop import OnLoopMixin
 
 SUPPORTED = ("br", "zstd", "gzip")
 DCZ_VARY = ("Accept-Encoding", "Available-Dictionary")
@@ -147,7 +148,9 @@ def weaken_etag(response: HttpResponseBase) -> None:
         response["ETag"] = "W/" + etag
 
 
-class CompressionMiddleware(MiddlewareMixin):
+class CompressionMiddleware(OnLoopMixin, MiddlewareMixin):
+    """Under ASGI its hooks run on the loop: they do no I/O (``OnLoopMixin``)."""
+
     def process_request(self, request: HttpRequest) -> None:
         validators = request.META.get("HTTP_IF_NONE_MATCH", "")
         if '-dcz"' in validators and request_dictionary(request) is not None:

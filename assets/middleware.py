@@ -22,17 +22,39 @@ from functools import cached_property
 from typing import Any
 from wsgiref.headers import Headers
 
+from asgiref.sync import sync_to_async
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpRequest, HttpResponseBase
 from whitenoise.base import MissingFileError
 from whitenoise.middleware import WhiteNoiseMiddleware
 from whitenoise.responders import StaticFile
 
 from assets import dictionary, precompress
 from assets.conf import conf
-from assets.serving import NegotiatingStaticFile
+from assets.serving import NegotiatingStaticFile, aserve
+from perfsite_conf.onloop import Dual
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
+class StaticFilesMiddleware(Dual, WhiteNoiseMiddleware):  # type: ignore[misc]
+    def __init__(self, get_response: Any = None, **kwargs: Any) -> None:
+        super().__init__(get_response, **kwargs)
+        self._set_mode(get_response)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.autorefresh:  # development: looking a file up reads the disk
+            static_file = await sync_to_async(self.find_file)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is not None:
+            return aserve(static_file, request)
+        response: HttpResponseBase = await self.get_response(request)
+        return response
+
     @cached_property
     def hashed_names(self) -> set[str]:
         """Every content-hashed name the manifest storage wrote."""

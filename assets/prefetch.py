@@ -22,6 +22,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 
 from assets.conf import conf
+from perfsite_conf.onloop import Dual
 
 EAGERNESS = ("immediate", "eager", "moderate", "conservative")
 
@@ -64,7 +65,7 @@ def rules_json() -> str:
     return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
 
 
-class PrefetchSessionMiddleware:
+class PrefetchSessionMiddleware(Dual):
     """Prefetches never create a session.
 
     Goes right below ``SessionMiddleware``. A prefetch that arrives without a
@@ -73,12 +74,25 @@ class PrefetchSessionMiddleware:
     is set, whatever the view did.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        self._set_mode(get_response)  # on the loop under ASGI: it does no I/O
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        session = getattr(request, "session", None)
-        if session is not None and is_prefetch(request) and session.session_key is None:
-            request.session = type(session)()
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        response: HttpResponseBase = self.get_response(request)
+        forget_prefetch_session(request)
         return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        response: HttpResponseBase = await self.get_response(request)
+        forget_prefetch_session(request)
+        return response
+
+
+def forget_prefetch_session(request: HttpRequest) -> None:
+    """Swap a prefetch's new session for an untouched one (nothing is saved)."""
+    session = getattr(request, "session", None)
+    if session is not None and is_prefetch(request) and session.session_key is None:
+        request.session = type(session)()

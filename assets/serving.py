@@ -8,13 +8,21 @@ is a representation of its own with its own ETag, chosen by q-value.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 
+from django.http import HttpRequest, HttpResponseBase
+from whitenoise.middleware import WhiteNoiseFileResponse
 from whitenoise.responders import NOT_MODIFIED_HEADERS, Response, StaticFile
 
 from assets.negotiation import IDENTITY, choose_encoding, none_match
 
+# bytes: a body up to this is read in one go on the event loop (a copy from
+# the page cache costs less than a trip to a thread); longer ones are read in
+# chunks of this size in the loop's executor.
+CHUNK = 64 * 1024
 NOT_ACCEPTABLE = Response(
     HTTPStatus.NOT_ACCEPTABLE, [("Vary", "Accept-Encoding")], None
 )
@@ -75,3 +83,30 @@ class NegotiatingStaticFile:
             # RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since is ignored.
             return none_match(if_none_match, [etag])
         return bool(self.inner.is_not_modified(request_headers))
+
+
+async def chunks(body: Any) -> AsyncIterator[bytes]:
+    """A file's (or whitenoise's ``SlicedFile``'s) bytes, for an ASGI response."""
+    if body is None:
+        return
+    try:
+        data = body.read(CHUNK)
+        loop = asyncio.get_running_loop()
+        while data:
+            yield data
+            if len(data) < CHUNK:
+                break
+            data = await loop.run_in_executor(None, body.read, CHUNK)
+    finally:
+        body.close()
+
+
+def aserve(static_file: Any, request: HttpRequest) -> HttpResponseBase:
+    """whitenoise's ``serve`` with an async body: Django sends it from the loop."""
+    found = static_file.get_response(request.method, request.META)
+    body = chunks(found.file)
+    response: HttpResponseBase = WhiteNoiseFileResponse(body, status=int(found.status))
+    del response["Content-Type"]  # whitenoise's headers say it
+    for key, value in found.headers:
+        response[key] = value
+    return response

@@ -1,6 +1,10 @@
 """HTTP throughput and latency of the demo under gunicorn (2 workers), loaded by wrk.
 
     .venv/bin/python bench/http.py [--posts 50000] [--duration 10] [--runs 3]
+    .venv/bin/python bench/http.py --server gunicorn,uvicorn,granian [--runs 3]
+
+With ``--server`` it compares the servers instead, one worker each
+(bench/servers.py).
 
 Endpoints are loaded in turn within each run (A B C ... A B C ...), and each
 figure is the median over the runs. Every figure is also shown as a ratio to
@@ -42,7 +46,7 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
 from bench.harness import parse_wrk, prepare_site  # noqa: E402
-from tests.support.gunicorn import gunicorn  # noqa: E402
+from tests.support.gunicorn import SERVERS, gunicorn  # noqa: E402
 from tests.support.services import RedisServer, free_port  # noqa: E402
 from tests.support.varnish import Varnish, varnishd  # noqa: E402
 
@@ -215,7 +219,14 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=50000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per load")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs (median)")
+    parser.add_argument(
+        "--server",
+        help="compare servers, one worker each: e.g. gunicorn,uvicorn,granian",
+    )
     args = parser.parse_args()
+    if args.server:
+        compare_servers(args)
+        return
     for tool in ("redis-server", "wrk"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed: apt-get install -y {tool}")
@@ -227,13 +238,7 @@ def main() -> None:
     script.write_text(COUNT_STATUSES)
     edge = Varnish("", free_port()) if varnishd() else None
     try:
-        env = prepare_site(
-            workdir,
-            args.users,
-            args.posts,
-            DJANGO_SETTINGS_MODULE="bench.http_site",
-            REDIS_URL=redis.url,
-        )
+        env = bench_site(workdir, args, redis)
         if edge is not None:  # tags, s-maxage and purges, as scripts/dev edge
             env["VARNISH_URL"] = edge.url
         database = env["DATABASE_URL"]
@@ -276,6 +281,44 @@ def main() -> None:
     print("\n".join(targets(rows)))
     if any(r.failed for r in rows):
         raise SystemExit("a row got statuses it should not have (see FAILED)")
+
+
+def bench_site(
+    workdir: Path, args: argparse.Namespace, redis: RedisServer
+) -> dict[str, str]:
+    """The seeded site of the benchmark, on the private ``redis``."""
+    return prepare_site(
+        workdir,
+        args.users,
+        args.posts,
+        DJANGO_SETTINGS_MODULE="bench.http_site",
+        REDIS_URL=redis.url,
+    )
+
+
+def compare_servers(args: argparse.Namespace) -> None:
+    from bench import servers
+
+    names = args.server.split(",")
+    for name in names:
+        if name not in SERVERS:
+            raise SystemExit(f"--server takes {', '.join(SERVERS)}, not {name!r}")
+    redis = RedisServer(str(shutil.which("redis-server")))
+    redis.start()
+    workdir = Path(tempfile.mkdtemp(prefix="perfsite-bench-"))
+    try:
+        env = bench_site(workdir, args, redis)
+        found = servers.compare(env, names, args.runs, args.duration, workdir)
+    finally:
+        redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"perfsite bench/http.py --server {args.server}: 1 worker each, wrk 2 threads "
+        f"x {servers.CONNECTIONS} connections ({servers.ASYNC_CONNECTIONS} for the "
+        f"async view), {args.runs} interleaved run(s) x {args.duration}s, "
+        f"{args.users} users / {args.posts} posts, Python {platform.python_version()}"
+    )
+    print(servers.table(found, names))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """URLs of the HTTP benchmark: the demo plus its peers' variants.
 
 The same data and templates as the demo, served three more ways: uncached
-(no response cache, no data cache), and under Django's ``cache_page``.
+(no response cache, no data cache), and under Django's ``cache_page``; and
+the demo's async view with its upstream awaited on every request.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.views.decorators.cache import cache_page
 
 from perfsite.api import BadRequest, json_error, parse_limit
 from perfsite.queries import popular_posts, site_stats
+from perfsite.upstream import ask_upstream
 from perfsite.views import HOME_POSTS
 
 
@@ -29,7 +31,13 @@ def home_uncached(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", context)
 
 
+async def upstream_uncached(request: HttpRequest) -> HttpResponse:
+    """The demo's async view without its cache: every request waits 50 ms."""
+    return JsonResponse(await ask_upstream("bench"))
+
+
 urlpatterns = [
+    path("bench/upstream", upstream_uncached),
     path("bench/uncached/popular", popular_uncached),
     path("bench/uncached/home", home_uncached),
     path("bench/cache_page/popular", cache_page(300)(popular_uncached)),

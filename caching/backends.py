@@ -15,6 +15,7 @@ import functools
 import warnings
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache.backends.base import (
     DEFAULT_TIMEOUT,
     BaseCache,
@@ -23,11 +24,13 @@ from django.core.cache.backends.base import (
 )
 
 from caching.breaker import CircuitBreaker
-from caching.errors import DECODE_ERRORS
+from caching.errors import DECODE_ERRORS, REDIS_ERRORS, refused
 from caching.health import Health
 from caching.routing import Router
 
 _MISSING = object()
+# redis.asyncio raises redis-py's errors, and the loop's own for a socket.
+ASYNC_REDIS_ERRORS: tuple[type[BaseException], ...] = (*REDIS_ERRORS, OSError)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -135,6 +138,40 @@ class FailoverCache(BaseCache):
         """``get_many`` of ``keys`` and ``current`` (group version keys), the
         latter read from the primary, never from a replica that may lag."""
         return self._read(list(keys), list(current), None)
+
+    def peek_current(self, keys: Any, current: Any) -> dict[Any, Any] | None:
+        """``read_current`` from the near cache alone, or None when that would
+        need Redis (a key not kept, the breaker not closed, the epoch due)."""
+        if not self._router.settled():
+            return None
+        keys = [*keys, *current]
+        for key in keys:
+            self._validate(key, None)
+        try:
+            found: dict[Any, Any] | None = self._primary.peek_many(keys)
+        except DECODE_ERRORS:  # read_current deletes the junk
+            return None
+        return found
+
+    async def aread_current(self, keys: Any, current: Any) -> dict[Any, Any]:
+        """``read_current`` on the loop (``redis.asyncio``, no thread) when the
+        sync path would go straight to Redis; else the sync path, in a thread."""
+        router, keys, current = self._router, list(keys), list(current)
+        door = router.door()
+        if door is None or not router.settled():
+            return await sync_to_async(self.read_current)(keys, current)
+        for key in (*keys, *current):
+            self._validate(key, None)
+        try:
+            found: dict[Any, Any] = await self._primary.aget_many_from(
+                door, [*keys, *current]
+            )
+        except ASYNC_REDIS_ERRORS as exc:
+            self.breaker.failure(exc, refused=refused(exc))
+            # The breaker decides again: the fallback, or Redis once more.
+            return await sync_to_async(self.read_current)(keys, current)
+        self.breaker.success(wrote=False)
+        return found
 
     def _read(
         self, keys: list[Any], current: list[Any], version: Any

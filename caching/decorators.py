@@ -23,6 +23,7 @@ from caching.bypass import bypassed
 from caching.conf import conf
 from caching.deps import Dependency, split
 from caching.entries import HIT, MISS, STALE, WAIT, Plan
+from caching.errors import REDIS_ERRORS
 from caching.health import reporting
 from caching.invalidation import dirty_groups, invalidate_groups, watch
 
@@ -214,12 +215,28 @@ class CachedFunction(Generic[P, R]):
             stats.record(self.name, "misses")
             return await self._afill(None, key, None, args, kwargs)
         backend = caches[self.cache]
-        plan = await _plan_async(backend, key, groups, lock=self.lock, wait=False)
+        plan = await self._aplan(backend, key, groups)
         if plan.status == WAIT:
             plan = await self._await_other(backend, key, groups, plan)
         if self._served(backend, plan):
             return plan.value
         return await self._afill(backend, key, plan, args, kwargs)
+
+    async def _aplan(self, backend: Any, key: str, groups: list[str]) -> Plan:
+        """``entries.plan`` from the loop: a hit (near cache, or the cache's
+        native async read) is decided here; the lock and the seeding of new
+        groups go to the sync engine, in a thread."""
+        try:
+            found = await entries.alookup(backend, key, groups)
+        except REDIS_ERRORS:  # a plain django-redis backend: the sync engine copes
+            found = None
+        if found is not None and (
+            found.status == HIT or (found.status == MISS and not self.lock)
+        ):
+            return Plan(found.status, found.entry, found.versions)
+        return await _plan_async(
+            backend, key, groups, lock=self.lock, wait=False, found=found
+        )
 
     async def _await_other(
         self, backend: Any, key: str, groups: list[str], waiting: Plan

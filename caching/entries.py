@@ -91,6 +91,37 @@ def lookup(backend: Any, key: str | None, groups: Sequence[str]) -> Lookup:
     return Lookup(HIT if wall() < entry.fresh_until else STALE, entry, current)
 
 
+async def alookup(
+    backend: Any, key: str | None, groups: Sequence[str]
+) -> Lookup | None:
+    """``lookup`` from an event loop, or None when only the sync one can answer
+    (junk under a group key to delete: a rare write).
+
+    The read is ``peek_current`` (``FailoverCache``: the near cache alone, no
+    I/O) when it has every key, else ``aread_current``, else ``aget_many``.
+    """
+    group_keys = [group_key(g) for g in groups]
+    keys = () if key is None else (key,)
+    peek = getattr(backend, "peek_current", None)
+    found = None if peek is None else peek(keys, group_keys)
+    if found is None:
+        aread = getattr(backend, "aread_current", None)
+        try:
+            if aread is not None:
+                found = await aread(keys, group_keys)
+            else:
+                found = await backend.aget_many([*keys, *group_keys])
+        except DECODE_ERRORS:
+            return None
+    if any(found.get(k) is not None and type(found[k]) is not int for k in group_keys):
+        return None  # junk under a group key
+    current, seeds = versions.seed(backend, groups, found)  # writes nothing
+    entry = None if key is None else Entry.unpack(found.get(key))
+    if entry is None or entry.versions != current:
+        return Lookup(MISS, None, current, seeds)
+    return Lookup(HIT if wall() < entry.fresh_until else STALE, entry, current)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What to do: serve ``entry`` (HIT/STALE) or compute (MISS), maybe locked."""

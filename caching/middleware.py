@@ -24,9 +24,11 @@ after authentication, with the same engine.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.cache import caches
 from django.http import (
     HttpRequest,
@@ -34,13 +36,13 @@ from django.http import (
     HttpResponseBase,
     HttpResponseNotModified,
 )
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.cache import patch_vary_headers
 
 from caching import entries, identity, keys, stats, surrogate, versions
 from caching import http as declared
 from caching.bypass import bypassed
-from caching.entries import HIT, MISS, STALE, Plan
+from caching.entries import HIT, MISS, STALE, Lookup, Plan
 from caching.errors import REDIS_ERRORS
 from caching.http import (
     SAFE_METHODS,
@@ -57,10 +59,18 @@ from caching.http import (
     visitor_groups,
 )
 from caching.invalidation import dirty_groups
+from caching.onloop import AsyncGetResponse, ahandle, aprocess_view
 from caching.responses import Stored, accept_token, add_variant, shareable
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 _EXCHANGE = "_caching_exchange"  # the request attribute an open exchange sits on
+
+
+class Undecided(enum.Enum):
+    UNDECIDED = "undecided"
+
+
+UNDECIDED = Undecided.UNDECIDED  # ``answer``: only ``refresh`` (I/O) can tell
 
 
 class Exchange:
@@ -131,14 +141,20 @@ class Exchange:
 
     def begin(self) -> HttpResponseBase | None:
         """A response to send now (a 304 or a stored 200), or None to run the view."""
-        policy, backend = self.policy, self.backend
         try:
             found = entries.lookup(
-                backend, self.key if policy.timeout else None, self.groups
+                self.backend, self.key if self.policy.timeout else None, self.groups
             )
         except REDIS_ERRORS:  # a plain django-redis backend that raised
-            stats.record(policy.name, "errors")
+            stats.record(self.policy.name, "errors")
             return None
+        early = self.answer(found)
+        return self.refresh(found) if early is UNDECIDED else early
+
+    def answer(self, found: Lookup) -> HttpResponseBase | None | Undecided:
+        """What ``found`` alone decides, without I/O: a 304, a stored 200, None
+        (run the view), or ``UNDECIDED``: missing or expired, see ``refresh``."""
+        policy = self.policy
         self.etag = make_etag(self.token, found.versions)
         stored = Stored.from_value(found.entry.value) if found.entry else None
         if_none_match = self.request.META.get("HTTP_IF_NONE_MATCH")
@@ -154,23 +170,32 @@ class Exchange:
         if found.status == HIT:
             self.fresh = stored
         elif stored is None or stored.body_for(self.accept) is not None:
-            # Missing or expired: one caller computes it, the others wait for
-            # it or, within stale_timeout, get the expired one.
-            self.plan = entries.plan(
-                backend, self.key, self.groups, lock=True, found=found
-            )
-            if self.plan.status != MISS:
-                stored = Stored.from_value(self.plan.value)
-                self.etag = make_etag(self.token, self.plan.versions)
-                if self.plan.status == HIT:
-                    self.fresh = stored
+            return UNDECIDED
         else:  # expired, and without this coding: render afresh
             stored = None
+        return self._serve(stored)
+
+    def refresh(self, found: Lookup) -> HttpResponseBase | None:
+        """Missing or expired: one caller computes it, the others wait for it
+        or, within stale_timeout, get the expired one (the lock: I/O)."""
+        stored = Stored.from_value(found.entry.value) if found.entry else None
+        self.plan = entries.plan(
+            self.backend, self.key, self.groups, lock=True, found=found
+        )
+        if self.plan.status != MISS:
+            stored = Stored.from_value(self.plan.value)
+            self.etag = make_etag(self.token, self.plan.versions)
+            if self.plan.status == HIT:
+                self.fresh = stored
+        return self._serve(stored)
+
+    def _serve(self, stored: Stored | None) -> HttpResponseBase | None:
         variant = stored.body_for(self.accept) if stored else None
         if variant is None or self.plan.token is not None:
-            stats.record(policy.name, "misses")
+            stats.record(self.policy.name, "misses")
             return None
-        stats.record(policy.name, "hits" if self.plan.status != STALE else "stale")
+        status = "hits" if self.plan.status != STALE else "stale"
+        stats.record(self.policy.name, status)
         self._close(stored=False)
         response = stored.response(*variant)  # type: ignore[union-attr]
         response["ETag"] = self.etag
@@ -273,29 +298,68 @@ def handle(
     # leaving this block drops them.
     with versions.computing(seeds):
         response = get_response(request)
-    opened: Exchange | None = getattr(request, _EXCHANGE, None)
-    return response if opened is None else opened.end(response)
+    current = opened(request)
+    return response if current is None else current.end(response)
+
+
+def opened(request: HttpRequest) -> Exchange | None:
+    """The exchange ``begin`` left open on ``request`` for ``end``, if any."""
+    return getattr(request, _EXCHANGE, None)
 
 
 class ResponseCacheMiddleware:
+    """Sync and async: under ASGI a hit and a 304 are answered on the loop
+    (``caching.onloop``); Django adapts nothing."""
+
     sync_capable = True
-    async_capable = False
+    async_capable = True
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+            # Django calls an async process_view from its async handler as is.
+            self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def _route(
+        self, request: HttpRequest
+    ) -> tuple[ResolverMatch, Policy | None, Policy | None] | None:
+        """The match, its declared policy, and the one to use before the view."""
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return self.get_response(request)
+            return None
         # Django sets the same again when the request goes down; a stored
         # response answered here is then still named by its route (metrics).
         request.resolver_match = match
         declared_policy = policy = policy_of(match.func)
         if policy is not None and policy.per_user:
             policy = None  # needs request.user: see process_view
+        return match, declared_policy, policy
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        routed = self._route(request)
+        if routed is None:
+            return self.get_response(request)
+        match, declared_policy, policy = routed
         response = handle(request, policy, self.get_response, match.args, match.kwargs)
+        if declared_policy is not None:
+            served(request, declared_policy, response, match.kwargs)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        get_response: AsyncGetResponse = self.get_response  # type: ignore[assignment]
+        routed = self._route(request)
+        if routed is None:
+            return await get_response(request)
+        match, declared_policy, policy = routed
+        exchange = None
+        if policy is not None:
+            exchange = Exchange.open(request, policy, match.args, match.kwargs)
+        response = await ahandle(request, exchange, get_response, opened)
         if declared_policy is not None:
             served(request, declared_policy, response, match.kwargs)
         return response
@@ -307,13 +371,31 @@ class ResponseCacheMiddleware:
         args: Sequence[Any],
         kwargs: dict[str, Any],
     ) -> HttpResponseBase | None:
-        policy = policy_of(view)
-        if policy is None or not policy.per_user or hasattr(request, _EXCHANGE):
-            return None
-        exchange = Exchange.open(request, policy, args, kwargs)
+        exchange: Exchange | None = self._open_per_user(request, view, args, kwargs)
         if exchange is None:
             return None
         early = exchange.begin()
-        if early is None:
+        if early is None:  # the view runs inside handle's ``computing`` block
             versions.enter(exchange.plan.seeds)
         return early
+
+    def _open_per_user(self, request: HttpRequest, view: Any, *route: Any) -> Any:
+        """The exchange of a ``per_user`` page once the user is known, or None."""
+        if not self._per_user(request, view):
+            return None
+        return Exchange.open(request, policy_of(view), *route)  # type: ignore[arg-type]
+
+    def _per_user(self, request: HttpRequest, view: Any) -> bool:
+        policy = policy_of(view)
+        return (
+            policy is not None and policy.per_user and not hasattr(request, _EXCHANGE)
+        )
+
+    async def _aprocess_view(
+        self, request: HttpRequest, view: Any, *route: Any
+    ) -> HttpResponseBase | None:
+        if not self._per_user(request, view):  # decided on the loop: most pages
+            return None
+        return await aprocess_view(
+            request, lambda: self._open_per_user(request, view, *route)
+        )

@@ -23,6 +23,7 @@ from typing import Any
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django_redis.cache import RedisCache
 
+from caching.aio import AsyncDoor
 from caching.conf import conf
 from caching.near import MISSING, NearStore
 from caching.tracking import Tracker, register_fork_handler
@@ -124,13 +125,49 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
             for name in names:
                 pipe.pttl(name)
             values, *ttls = pipe.execute()
+        return self._keep(store, names, values, ttls, started)
+
+    def _keep(
+        self,
+        store: NearStore | None,
+        names: list[str],
+        values: list[Any],
+        ttls: list[int],
+        started: int,
+    ) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         for name, raw, ttl in zip(names, values, ttls, strict=True):
             if raw is not None:
                 found[name] = raw
-                if name.startswith(self._near_prefix):
+                if store is not None and name.startswith(self._near_prefix):
                     store.put(name, raw, ttl, started)
         return found
+
+    async def aget_many_from(
+        self, door: AsyncDoor, keys: Iterable[Any], version: Any = None
+    ) -> dict[Any, Any]:
+        """``get_many`` from an event loop: near copies first, the rest from
+        the primary through ``door`` (``caching.aio``), kept as ``_fetch`` does."""
+        store = self._live_store()
+        make = self.make_key
+        names = {make(key, version=version): key for key in keys}
+        raw: dict[Any, Any] = {}
+        missing = []
+        for name, key in names.items():
+            value = MISSING if store is None else store.get(name)
+            if value is MISSING:
+                missing.append(name)
+            else:
+                raw[key] = value
+        if missing:
+            started = 0 if store is None else store.begin()
+            values, ttls = await door.fetch(missing)
+            for name, value in self._keep(
+                store, missing, values, ttls, started
+            ).items():
+                raw[names[name]] = value
+        decode = self.client.decode
+        return {key: decode(value) for key, value in raw.items()}
 
     def get(
         self, key: Any, default: Any = None, version: Any = None, client: Any = None
@@ -165,6 +202,21 @@ class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyp
                 raw[names[name]] = value
         decode = self.client.decode
         return {key: decode(raw[key]) for key in names.values() if key in raw}
+
+    def peek_many(self, keys: Iterable[Any], version: Any = None) -> Any:
+        """``get_many`` from the near cache alone, or None unless it holds every
+        key: nothing is sent, so an event loop may call it (``caching.onloop``)."""
+        near = _near.get(self._near_name)
+        if near is None or not near.store.live:
+            return None
+        store, make, decode = near.store, self.make_key, self.client.decode
+        raw = {}
+        for key in keys:
+            value = store.get(make(key, version=version))
+            if value is MISSING:
+                return None
+            raw[key] = value
+        return {key: decode(value) for key, value in raw.items()}
 
     def read(self, keys: list[Any], current: list[Any], version: Any = None) -> Any:
         """``get_many`` of ``keys`` and ``current``, the latter as the primary has them.

@@ -14,7 +14,6 @@ left for ``CACHING_EXIT_WAIT`` seconds.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import random
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 from caching.breaker import CircuitBreaker
 from caching.conf import conf
 from caching.errors import REDIS_ERRORS, refused
+from perfsite_conf.background import at_shutdown
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def deliver_missed(wait: float) -> bool:
     return not pending
 
 
-@atexit.register
+@at_shutdown
 def _deliver_at_exit() -> None:
     if _states:
         deliver_missed(conf.EXIT_WAIT)

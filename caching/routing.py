@@ -10,19 +10,21 @@ this process reads it again (``caching.replay``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from caching.aio import AsyncDoor
 from caching.breaker import CircuitBreaker, Decision
 from caching.errors import REDIS_ERRORS, refused
 from caching.fallback import Fallback
 from caching.health import INFO_FIGURES, Health
 from caching.keys import EPOCH_KEY
 from caching.near_redis import NearRedisCache
-from caching.replay import Recovery, shared_state
+from caching.replay import EPOCH_REFRESH, Recovery, shared_state
 
 # Cache calls that need memory: only their success proves writes work again
 # (DEL and EXPIRE are allowed under OOM, and reads on a demoted primary).
@@ -66,10 +68,21 @@ class Router:
             f"{owner.key_prefix}:{EPOCH_KEY}",
         )
         self.shared.recovery = self.recovery
+        self._door: AsyncDoor | None = None
 
     @property
     def breaker(self) -> CircuitBreaker:
         return self.shared.breaker
+
+    def door(self) -> AsyncDoor | None:
+        """The native async door to the primary (``caching.aio``), or None on
+        Sentinel and Cluster, which the sync path serves."""
+        if self._door is None:
+            pool = getattr(
+                self.primary.client.get_client(write=True), "connection_pool", None
+            )
+            self._door = AsyncDoor(pool)
+        return self._door if self._door.usable else None
 
     def use_redis(self) -> bool:
         """Whether this call goes to Redis, probing and recovering first if due.
@@ -85,6 +98,16 @@ class Router:
             # what it missed before this process reads it again.
             return self.recovery.recover(probing=decision is Decision.PROBE)
         return True
+
+    def settled(self) -> bool:
+        """Whether a read may skip ``use_redis`` (the near cache alone answers):
+        the breaker is closed, nothing is to replay, the epoch was read lately."""
+        shared = self.shared
+        return (
+            self.breaker.closed
+            and not shared.behind
+            and time.monotonic() - shared.epoch_read_at < EPOCH_REFRESH
+        )
 
     def route(
         self,

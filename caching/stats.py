@@ -24,7 +24,7 @@ from django.core.cache import caches
 from caching.conf import conf
 from caching.health import reporting
 from caching.keys import STATS_NAMES_KEY, stats_key
-from perfsite_conf.background import Flusher
+from perfsite_conf.background import Flusher, on_event_loop
 
 FIELDS = ("hits", "misses", "stale", "fallback", "errors", "lock_waits", "compute_ms")
 STATS_TTL = 7 * 24 * 60 * 60  # seconds; figures of functions no longer called fade out
@@ -46,7 +46,10 @@ def record(name: str, field: str, amount: float = 1) -> None:
     if not _flusher.started:
         _flusher.start()
     if due:
-        flush()
+        if on_event_loop():  # never a network write on the loop: the thread's
+            _flusher.wake()
+        else:
+            flush()
 
 
 def _forked() -> None:

@@ -15,6 +15,7 @@ command) waits on that instead of polling the store the thread writes to.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
@@ -22,6 +23,36 @@ import threading
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
+
+
+_at_shutdown: list[Callable[[], object]] = []
+
+
+def at_shutdown(function: Callable[[], object]) -> Callable[[], object]:
+    """Run ``function`` at exit (``atexit``) and at ``shutdown()``."""
+    _at_shutdown.append(function)
+    atexit.register(function)
+    return function
+
+
+def shutdown() -> None:
+    """Flush and deliver everything now, last registered first, as ``atexit``
+    would: an ASGI server's lifespan shutdown (``perfsite_conf.lifespan``),
+    for servers whose workers may exit without running exit handlers."""
+    for function in reversed(_at_shutdown):
+        try:
+            function()
+        except Exception:  # one flush failing must not keep the others back
+            logger.warning("shutdown: %r failed", function, exc_info=True)
+
+
+def on_event_loop() -> bool:
+    """Whether the caller runs on an event loop's thread (an ASGI request).
+
+    Code that would flush inline then wakes its ``Flusher`` instead: a
+    network write must never block the loop.
+    """
+    return asyncio._get_running_loop() is not None
 
 
 class Flusher:
@@ -40,7 +71,7 @@ class Flusher:
         self._wake = threading.Event()
         self._done = threading.Condition()
         os.register_at_fork(after_in_child=self._forked)
-        atexit.register(at_exit or flush)
+        at_shutdown(at_exit or flush)
 
     def start(self) -> None:
         with self._lock:

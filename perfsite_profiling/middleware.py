@@ -56,6 +56,8 @@ class ProfilingMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+            # Django calls an async process_view from its async handler as is.
+            self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
@@ -149,6 +151,17 @@ class ProfilingMiddleware:
             return
         rec.reason = reason
         rec.profile_ns = recorder.clock()
+
+    async def _aprocess_view(self, request: HttpRequest, *hook: Any) -> None:
+        """``process_view`` on the loop, unless it must ask the database
+        whether the visitor is staff (``request.user``): then in a thread."""
+        if may_be_staff(request) and (
+            conf.SERVER_TIMING == "staff"
+            or "profile=" in request.META.get("QUERY_STRING", "")
+        ):
+            await sync_to_async(ProfilingMiddleware.process_view)(self, request, *hook)
+        else:
+            ProfilingMiddleware.process_view(self, request, *hook)
 
     def _stop_profile(self, rec: Recorder) -> None:
         running, rec.profile = rec.profile, None

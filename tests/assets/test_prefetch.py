@@ -108,3 +108,15 @@ def test_demo_prefetch_of_a_page_sets_no_cookie() -> None:
     response = Client().get("/", HTTP_SEC_PURPOSE="prefetch")
     assert response.status_code == 200
     assert "sessionid" not in response.cookies
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_a_prefetch_sets_no_cookie_either() -> None:
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    response = async_to_sync(AsyncClient().get)(
+        "/", headers={"Sec-Purpose": "prefetch"}
+    )
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies

@@ -110,3 +110,37 @@ def test_an_idle_process_flushes_after_the_interval(
         assert stats._flusher.wait_for_round(rounds, timeout=30)
     assert raw.hget("t:caching:stats:idle", "hits") == b"3"
     raw.close()
+
+
+def test_on_an_event_loop_a_due_flush_is_left_to_the_thread(
+    failover: Any,
+    redis: RedisServer,
+    clock: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under ASGI a request never writes to Redis for the statistics."""
+    import asyncio
+    import threading
+
+    flushed_on: list[int] = []
+    original = stats._flush
+
+    def recorded() -> None:
+        flushed_on.append(threading.get_ident())
+        original()
+
+    monkeypatch.setattr(stats, "_flush", recorded)
+    raw = redis_py.Redis.from_url(redis.url)
+    with override_settings(CACHING_STATS_FLUSH_INTERVAL=10):
+        clock[0] = 11
+        rounds = stats._flusher.rounds
+
+        async def request() -> int:
+            stats.record("loop", "hits")
+            return threading.get_ident()
+
+        loop_thread = asyncio.run(request())
+        assert stats._flusher.wait_for_round(rounds, timeout=30)
+    assert flushed_on and loop_thread not in flushed_on
+    assert raw.hget("t:caching:stats:loop", "hits") == b"1"
+    raw.close()

@@ -1,4 +1,4 @@
-"""The site under gunicorn with several workers, its own database and a private Redis."""
+"""The site under gunicorn and uvicorn with several workers, its own database and a private Redis."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ import pytest
 from django.conf import settings
 
 from tests.support.cluster import RedisCluster
-from tests.support.gunicorn import ROOT, gunicorn, manage, production_env
+from tests.support.gunicorn import ROOT, manage, production_env, serve
 from tests.support.services import RedisServer
 
-WORKERS = 3  # gunicorn workers of the ``site`` fixtures
+WORKERS = 3  # workers of the ``site`` fixtures
+# The servers the integration tests run the site under: WSGI sync workers, and ASGI.
+SERVERS = ("gunicorn", "uvicorn")
 
 
 @dataclass
@@ -131,11 +133,20 @@ def site_setup(
     return started_site_env(site_database, redis_server, tmp_path_factory)
 
 
+@pytest.fixture(params=SERVERS)
+def server(request: pytest.FixtureRequest) -> str:
+    """Each test of the site runs under gunicorn (WSGI) and uvicorn (ASGI)."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def site(site_setup: dict[str, str], redis_server: RedisServer) -> Iterator[Site]:
-    """The site under gunicorn with 3 workers."""
+def site(
+    site_setup: dict[str, str], redis_server: RedisServer, server: str
+) -> Iterator[Site]:
+    """The site under ``server`` with 3 workers."""
     redis_server.start()
     redis_server.flushall()
     env = {**site_setup, "DJANGO_SETTINGS_MODULE": "tests.support.site_settings"}
-    with gunicorn(env, workers=WORKERS) as url:
+    with serve(server, env, workers=WORKERS) as url:
         yield Site(url, env)

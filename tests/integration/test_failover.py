@@ -13,7 +13,7 @@ import redis as redis_py
 
 from tests.integration.conftest import Site, site_env, stats_row
 from tests.support.admin import AdminBrowser
-from tests.support.gunicorn import gunicorn
+from tests.support.gunicorn import gunicorn, serve
 from tests.support.sentinel import SentinelCluster
 from tests.support.services import RedisServer
 
@@ -218,7 +218,7 @@ def test_sentinel_failover_under_load(
 
 
 def test_chaos_redis_stopped_and_restarted_under_load(
-    site_setup: dict[str, str], redis_server: RedisServer
+    site_setup: dict[str, str], redis_server: RedisServer, server: str
 ) -> None:
     redis_server.start()
     redis_server.flushall()
@@ -229,7 +229,7 @@ def test_chaos_redis_stopped_and_restarted_under_load(
         "User.objects.filter(username='chaos').exists() or "
         "User.objects.create_superuser('chaos', 'chaos@example.com', 'integration-pw')"
     )
-    with gunicorn(env, workers=2) as url:
+    with serve(server, env, workers=2) as url:
         site = Site(url, env)
         editor = Editor(site)
         admin = AdminBrowser(site, "chaos", "integration-pw")

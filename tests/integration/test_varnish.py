@@ -1,4 +1,5 @@
-"""A real Varnish (deploy/varnish/perfsite.vcl) in front of gunicorn and Redis."""
+"""A real Varnish (deploy/varnish/perfsite.vcl) in front of the site (gunicorn
+or uvicorn) and Redis."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.integration.conftest import Site
 from tests.support.admin import AdminBrowser
-from tests.support.gunicorn import gunicorn
+from tests.support.gunicorn import serve
 from tests.support.services import RedisServer, free_port
 from tests.support.varnish import Fetched, Varnish, require_varnish
 
@@ -55,8 +56,10 @@ def edge(
     redis_server: RedisServer,
     shared_max_age: int = 300,
     purge_port: int | None = None,
+    server: str = "gunicorn",
 ) -> Iterator[Edge]:
-    """Varnish on a free port in front of gunicorn, which purges at ``purge_port``."""
+    """Varnish on a free port in front of the site (``server``, 2 workers),
+    which purges at ``purge_port``."""
     require_varnish()
     redis_server.start()
     redis_server.flushall()
@@ -67,7 +70,7 @@ def edge(
         "SHARED_MAX_AGE": str(shared_max_age),
         "PERFSITE_TEST_EXIT_WAIT": "0.5",
     }
-    with gunicorn(env, workers=2) as url:
+    with serve(server, env, workers=2) as url:
         varnish = Varnish(url.removeprefix("http://"), port)
         try:
             varnish.start()
@@ -77,8 +80,11 @@ def edge(
 
 
 @pytest.fixture
-def front(edge_env: dict[str, str], redis_server: RedisServer) -> Iterator[Edge]:
-    with edge(edge_env, redis_server) as found:
+def front(
+    edge_env: dict[str, str], redis_server: RedisServer, server: str
+) -> Iterator[Edge]:
+    """Varnish in front of the site under each of the servers (conftest)."""
+    with edge(edge_env, redis_server, server=server) as found:
         yield found
 
 

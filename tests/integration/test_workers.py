@@ -82,13 +82,15 @@ def test_edits_by_admin_orm_and_update_are_seen_by_every_worker_at_once(
         assert_every_worker_sees(site, post_id, title)
 
 
+@pytest.mark.parametrize("stopped", ["gunicorn", "uvicorn", "granian"])
 def test_a_stopping_worker_flushes_its_statistics(
-    site_setup: dict[str, str], redis_server: Any
+    site_setup: dict[str, str], redis_server: Any, stopped: str
 ) -> None:
-    """40 requests to one worker, then a graceful stop: every count is kept."""
+    """40 requests to one worker, then a graceful stop: every count is kept
+    (gunicorn: the exit handlers; uvicorn and granian: the ASGI lifespan)."""
     import redis as redis_py
 
-    from tests.support.gunicorn import gunicorn
+    from tests.support.gunicorn import serve
 
     redis_server.start()
     redis_server.flushall()
@@ -101,7 +103,7 @@ def test_a_stopping_worker_flushes_its_statistics(
         ".aggregate(n=Sum('requests'))['n'] or 0)"
     )
     before = int(site.orm(metrics))  # what earlier workers of this module flushed
-    with gunicorn(site_setup, workers=1) as url:
+    with serve(stopped, site_setup, workers=1) as url:
         site = Site(url, site_setup)
         for _ in range(40):
             assert site.get("/api/posts/popular?limit=3")[0] == 200

@@ -1,4 +1,5 @@
-"""Run the site under gunicorn with several workers, for tests and benchmarks."""
+"""Run the site under gunicorn, uvicorn or granian with several workers, for
+tests and benchmarks (``serve``; ``SERVERS`` names them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.support.services import free_port
 
@@ -55,30 +57,46 @@ def manage(env: Mapping[str, str], *args: str) -> None:
     )
 
 
+SERVERS = ("gunicorn", "uvicorn", "granian")
+
+
+def command(server: str, port: int, workers: int, app: str | None) -> list[str]:
+    """The command line of ``server`` on ``port``: WSGI ``perfsite.wsgi`` for
+    gunicorn, ASGI ``perfsite.asgi:application`` for the others, as
+    ``scripts/dev prod`` runs them."""
+    if server == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", app or "perfsite.wsgi",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]  # fmt: skip
+    asgi = app or "perfsite.asgi:application"
+    if server == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", asgi, "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(workers), "--lifespan", "on",
+                "--loop", "uvloop", "--http", "httptools", "--no-access-log"]  # fmt: skip
+    if server == "granian":
+        return [sys.executable, "-m", "granian", "--interface", "asgi", asgi,
+                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
+
+
 @contextmanager
-def gunicorn(
+def serve(
+    server: str,
     env: Mapping[str, str],
     workers: int = 2,
-    app: str = "perfsite.wsgi",
+    app: str | None = None,
     log: Path | None = None,
     ready_path: str = "/api/health",
     extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Yield the base URL of ``app`` served by gunicorn with ``workers`` workers."""
+    """Yield the base URL of the site served by ``server`` with ``workers`` workers.
+
+    Stopped with SIGTERM, as a process manager does: each worker shuts down
+    gracefully (gunicorn: exit handlers; uvicorn, granian: the ASGI lifespan).
+    """
     port = free_port()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            *extra_args,
-        ],
+    server_process = subprocess.Popen(
+        [*command(server, port, workers, app), *extra_args],
         cwd=ROOT,
         env=dict(env),
         stdout=out,
@@ -89,7 +107,19 @@ def gunicorn(
         wait_http(base + ready_path)
         yield base
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server_process.terminate()
+        server_process.wait(timeout=30)
         if log:
             out.close()  # type: ignore[union-attr]
+
+
+def gunicorn(
+    env: Mapping[str, str],
+    workers: int = 2,
+    app: str = "perfsite.wsgi",
+    log: Path | None = None,
+    ready_path: str = "/api/health",
+    extra_args: Sequence[str] = (),
+) -> Any:
+    """Yield the base URL of ``app`` served by gunicorn with ``workers`` workers."""
+    return serve("gunicorn", env, workers, app, log, ready_path, extra_args)

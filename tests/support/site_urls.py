@@ -18,13 +18,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.utils.decorators import sync_and_async_middleware
 from django.views.decorators.http import require_safe
 
 from caching.conf import conf
@@ -69,15 +72,23 @@ def slow(request: HttpRequest, n: int) -> JsonResponse:
     return JsonResponse({"value": slow_count(n)})
 
 
-def worker_pid(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    def middleware(request: HttpRequest) -> HttpResponse:
-        response = get_response(request)
+@sync_and_async_middleware
+def worker_pid(get_response: Callable[[HttpRequest], Any]) -> Any:
+    def mark(response: HttpResponse) -> HttpResponse:
         response["X-Test-Worker"] = str(os.getpid())
         health = caches["default"].health()  # type: ignore[attr-defined]
         response["X-Test-Cache"] = f"{health['state']} {health['epoch']}"
         return response
+
+    if iscoroutinefunction(get_response):  # under ASGI: on the loop, adapted by nobody
+
+        async def amiddleware(request: HttpRequest) -> HttpResponse:
+            return mark(await get_response(request))
+
+        return amiddleware
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        return mark(get_response(request))
 
     return middleware
 
