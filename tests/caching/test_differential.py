@@ -8,7 +8,8 @@ cache on, and asks the same question of the same site with caching off
 HEAD and conditional GET (with an ETag the client was given, or ``*``) by
 five clients (no cookie, an anonymous session with a cart, two users, staff),
 writes through the ORM (``save``, ``update``, ``create``, ``delete``), a
-change of a user's groups, a deploy (a new release) and, on Redis, a restart.
+change of a user's groups, a deploy (a new release) and, on Redis, a restart;
+with a replica, its link to the primary cut and restored.
 
 For every response: the status is the uncached one; the body equals the
 uncached body but for the view counts, which the README lets lag by the
@@ -37,6 +38,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from caching.bypass import bypass
 from perfsite.models import Post
 from tests.perfsite.factories import make_post
+from tests.support.replicas import Topology
+from tests.support.services import RedisServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.differential]
 
@@ -82,6 +85,7 @@ def normal(body: bytes) -> bytes:
 
 class CachedAgainstUncached(RuleBasedStateMachine):
     restart: Any = None  # set by the test: restarts Redis, or None (LocMem)
+    topology: Topology | None = None  # set by the test: a primary and a replica
 
     @initialize()
     def start(self) -> None:
@@ -104,10 +108,13 @@ class CachedAgainstUncached(RuleBasedStateMachine):
         self.held: dict[tuple[str, str, str], bytes] = {}  # (client, url, etag) -> body
         self.releases = 0
         self.deploys: list[Any] = []
+        self.link_cut = False
 
     def teardown(self) -> None:
         for deploy in reversed(getattr(self, "deploys", [])):
             deploy.disable()
+        if self.topology is not None and getattr(self, "link_cut", False):
+            self.topology.restore()
 
     def client(self, name: str) -> Client:
         return Client(**HOST) if name == "nobody" else self.clients[name]
@@ -225,6 +232,18 @@ class CachedAgainstUncached(RuleBasedStateMachine):
         if self.restart is not None:
             self.restart()
 
+    @rule(cut=st.booleans())
+    def replica_link(self, cut: bool) -> None:
+        """The replica loses its primary (and keeps serving what it had), or
+        gets it back and catches up."""
+        if self.topology is None or cut == self.link_cut:
+            return
+        if cut:
+            self.topology.cut()
+        else:
+            self.topology.restore()
+        self.link_cut = cut
+
     @invariant()
     def no_client_holds_another_client_s_page(self) -> None:
         for (who, _url, _etag), body in self.held.items():
@@ -233,20 +252,35 @@ class CachedAgainstUncached(RuleBasedStateMachine):
                     assert f"user={other}-d".encode() not in body
 
 
-@pytest.fixture(params=["locmem", "failover"])
-def site(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
+@pytest.fixture(params=["locmem", "failover", "replicated"])
+def site(
+    request: pytest.FixtureRequest, settings: Any
+) -> Iterator[tuple[RedisServer | None, Topology | None]]:
+    """The backend: LocMem, Redis, or Redis with a replica (its link cut and
+    restored by the ``replica_link`` step)."""
     settings.ROOT_URLCONF = "tests.caching.views_site"
-    request.getfixturevalue(request.param)
-    redis = request.getfixturevalue("redis") if request.param == "failover" else None
-    yield redis
+    if request.param == "locmem":
+        request.getfixturevalue("locmem")
+        yield None, None
+        return
+    redis = request.getfixturevalue("redis")
+    if request.param == "failover":
+        request.getfixturevalue("failover")
+        yield redis, None
+        return
+    yield redis, Topology(redis, request.getfixturevalue("replicated"))
 
 
-def test_the_cached_site_answers_as_the_uncached_site(site: Any) -> None:
-    CachedAgainstUncached.restart = None if site is None else site.restart
+def test_the_cached_site_answers_as_the_uncached_site(
+    site: tuple[RedisServer | None, Topology | None],
+) -> None:
+    redis, topology = site
+    CachedAgainstUncached.restart = None if redis is None else redis.restart
+    CachedAgainstUncached.topology = topology
     runner = CachedAgainstUncached.TestCase
     long = settings.get_current_profile_name() == "long"
-    # CI: 3,000 steps on LocMem (seconds), 600 on Redis (restarts are slow).
-    examples = 100 if site is None else 20
+    # CI: 3,000 steps on LocMem (seconds), 600 on each Redis (restarts are slow).
+    examples = 100 if redis is None else 20
     runner.settings = settings(
         settings.default,
         max_examples=settings.default.max_examples if long else examples,

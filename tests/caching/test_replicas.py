@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import redis as redis_py
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
@@ -22,29 +21,10 @@ from caching.http import cache_response, policy_of
 from caching.invalidation import invalidate_group
 from caching.middleware import handle
 from caching.versions import group_versions
-from tests.support.services import RedisServer, command_calls, free_port
+from tests.support.replicas import Topology
+from tests.support.services import RedisServer, command_calls
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-class Topology:
-    def __init__(self, primary: RedisServer, replica: RedisServer) -> None:
-        self.primary = redis_py.Redis.from_url(primary.url)
-        self.replica = redis_py.Redis.from_url(replica.url)
-        self.replica_url = replica.url
-        self.primary_port = primary.port
-
-    def synced(self) -> None:
-        """Wait until the replica has acknowledged every write made so far."""
-        assert self.primary.execute_command("WAIT", 1, 30_000) == 1
-
-    def cut(self) -> None:
-        """The replica loses its primary and keeps serving what it had."""
-        self.replica.replicaof("127.0.0.1", free_port())
-
-    def restore(self) -> None:
-        self.replica.replicaof("127.0.0.1", self.primary_port)
-        self.synced()
 
 
 @pytest.fixture
