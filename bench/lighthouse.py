@@ -27,6 +27,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
 from bench.harness import seeded_site  # noqa: E402
+from bench.results import Results  # noqa: E402
 
 VERSION = "12.8.2"
 HERE = Path(__file__).resolve().parent / ".lighthouse"
@@ -81,34 +82,39 @@ def run(binary: Path, url: str, chrome: str) -> dict[str, float]:
     }
 
 
-def table(samples: dict[str, list[dict[str, float]]]) -> str:
-    lines = [
-        "| page | score | CLS | TBT | LCP | FCP | missed targets |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-
+def record(samples: dict[str, list[dict[str, float]]], results: Results) -> None:
     def cell(values: list[float], fmt: str) -> str:
         return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
 
+    rows = []
     for page, runs in samples.items():
+        results.sample(page, runs)
         col = {k: [r[k] for r in runs] for k in runs[0]}
         med = {k: statistics.median(v) for k, v in col.items()}
-        missed = [
-            name
-            for name, ok in (
-                ("score 100", med["score"] >= TARGETS["score"]),
-                ("CLS 0", med["cls"] <= TARGETS["cls"]),
-                ("TBT <= 50 ms", med["tbt"] <= TARGETS["tbt"]),
-                ("LCP <= 1.0 s", med["lcp"] <= TARGETS["lcp"]),
-            )
-            if not ok
-        ]
-        lines.append(
-            f"| {page} | {cell(col['score'], '.0f')} | {cell(col['cls'], '.3f')} | "
-            f"{cell(col['tbt'], '.0f')} ms | {cell(col['lcp'], '.0f')} ms | "
-            f"{cell(col['fcp'], '.0f')} ms | {', '.join(missed) or 'none'} |"
+        rows.append(
+            [
+                page,
+                cell(col["score"], ".0f"),
+                cell(col["cls"], ".3f"),
+                cell(col["tbt"], ".0f") + " ms",
+                cell(col["lcp"], ".0f") + " ms",
+                cell(col["fcp"], ".0f") + " ms",
+            ]
         )
-    return "\n".join(lines)
+        for label, value, goal, met, shown in (
+            ("score", med["score"], "100", med["score"] >= TARGETS["score"], "{:.0f}"),
+            ("CLS", med["cls"], "0", med["cls"] <= TARGETS["cls"], "{:.3f}"),
+            ("TBT", med["tbt"], "<= 50 ms", med["tbt"] <= TARGETS["tbt"], "{:.0f} ms"),
+            ("LCP", med["lcp"], "<= 1.0 s", med["lcp"] <= TARGETS["lcp"], "{:.0f} ms"),
+        ):
+            results.target(f"{page}: {label}", value, goal, met, shown.format(value))
+    runs = len(next(iter(samples.values())))
+    results.table(
+        f"Lighthouse {VERSION}, mobile, median (min-max) of {runs} runs",
+        ["page", "score", "CLS", "TBT", "LCP", "FCP"],
+        rows,
+        align="lrrrrr",
+    )
 
 
 def main() -> None:
@@ -126,8 +132,10 @@ def main() -> None:
         for _ in range(args.runs):
             for name, url in pages.items():
                 samples.setdefault(name, []).append(run(binary, url, chrome))
-    print(f"## Lighthouse {VERSION}, mobile, median (min-max) of {args.runs} runs\n")
-    print(table(samples))
+    results = Results("lighthouse", programs=("chromium", "node"))
+    results.data["versions"]["lighthouse"] = VERSION
+    record(samples, results)
+    results.write()
 
 
 if __name__ == "__main__":
