@@ -39,7 +39,7 @@ def _git(*args: str) -> str:
         )
     except (OSError, subprocess.CalledProcessError):
         return ""
-    return done.stdout.strip()
+    return done.stdout
 
 
 def commit() -> dict[str, Any]:
@@ -48,7 +48,10 @@ def commit() -> dict[str, Any]:
     changed_files = [
         line[3:] for line in changed.splitlines() if "bench/results/" not in line
     ]
-    return {"sha": _git("rev-parse", "HEAD") or "unknown", "dirty": changed_files}
+    return {
+        "sha": _git("rev-parse", "HEAD").strip() or "unknown",
+        "dirty": changed_files,
+    }
 
 
 def cpu_model() -> str:
@@ -222,7 +225,8 @@ def render(data: dict[str, Any]) -> str:
     """The Markdown of a result file: provenance, tables, targets."""
     versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
     sha = data["commit"]["sha"][:12]
-    dirty = " (with uncommitted changes)" if data["commit"]["dirty"] else ""
+    changed = data["commit"]["dirty"]
+    dirty = f" (with uncommitted changes to {', '.join(changed)})" if changed else ""
     m = data["machine"]
     lines = [
         f"Recorded {data['recorded']} by `{data['command']}` at commit `{sha}`{dirty}, "
