@@ -43,10 +43,13 @@ def _git(*args: str) -> str:
 
 
 def commit() -> dict[str, Any]:
-    """The commit measured, and whether tracked files differed from it."""
+    """The commit measured, and the tracked files that differed from it
+    (documentation and result files aside: they change no figure)."""
     changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".")
     changed_files = [
-        line[3:] for line in changed.splitlines() if "bench/results/" not in line
+        name
+        for name in (line[3:] for line in changed.splitlines())
+        if not name.startswith(("bench/results/", "docs/")) and not name.endswith(".md")
     ]
     return {
         "sha": _git("rev-parse", "HEAD").strip() or "unknown",
