@@ -21,7 +21,7 @@ from pathlib import Path
 if __name__ == "__main__":  # run as a script: the project root, not bench/
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.results import DIRECTORY, ROOT, load, render  # noqa: E402
+from bench.results import DIRECTORY, ROOT, load, render, render_target  # noqa: E402
 
 # Each bench with a result file: its name and the page section it fills.
 BENCHES = {
@@ -59,6 +59,7 @@ def block(name: str, directory: Path = DIRECTORY) -> str:
 
 
 def headline(directory: Path = DIRECTORY) -> str:
+    """Per bench: where its figures come from, then each target's figure."""
     lines = []
     for name, title in BENCHES.items():
         data = load(name, directory)
@@ -66,18 +67,13 @@ def headline(directory: Path = DIRECTORY) -> str:
             lines.append(f"- {title} (`bench/{name}.py`): no result file yet.")
             continue
         targets = data["targets"]
-        missed = [t["label"] for t in targets if not t["met"]]
-        summary = (
-            f"{len(targets) - len(missed)} of {len(targets)} targets met"
-            if targets
-            else "no targets"
-        )
-        if missed:
-            summary += f" (missed: {'; '.join(missed)})"
+        met = sum(t["met"] for t in targets)
         lines.append(
-            f"- {title} (`bench/{name}.py`, recorded {data['recorded']} "
-            f"by `{data['command']}`): {summary}."
+            f"- {title} (`bench/{name}.py`, recorded {data['recorded']} by "
+            f"`{data['command']}`): {met} of {len(targets)} targets met"
+            + (":" if targets else ".")
         )
+        lines += ["  " + render_target(t) for t in targets]
     return "\n".join(lines) + "\n"
 
 
