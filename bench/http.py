@@ -224,6 +224,11 @@ def main() -> None:
     for tool in ("redis-server", "wrk"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed: apt-get install -y {tool}")
+    results = Results(
+        "http",
+        distributions=("gunicorn", "flask", "redis", "django-redis"),
+        programs=("redis-server", "wrk", "varnishd"),
+    )
 
     redis = RedisServer(str(shutil.which("redis-server")))
     redis.start()
@@ -270,11 +275,6 @@ def main() -> None:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     kind = "PostgreSQL" if database.startswith("postgres") else "SQLite"
-    results = Results(
-        "http",
-        distributions=("gunicorn", "flask", "redis", "django-redis"),
-        programs=("redis-server", "wrk", "varnishd"),
-    )
     for row in rows:
         results.sample(
             row.name,

@@ -108,9 +108,9 @@ def record(samples: dict[str, list[dict[str, float]]], results: Results) -> None
             ("LCP", med["lcp"], "<= 1.0 s", med["lcp"] <= TARGETS["lcp"], "{:.0f} ms"),
         ):
             results.target(f"{page}: {label}", value, goal, met, shown.format(value))
-    runs = len(next(iter(samples.values())))
+    count = len(next(iter(samples.values())))
     results.table(
-        f"Lighthouse {VERSION}, mobile, median (min-max) of {runs} runs",
+        f"Lighthouse {VERSION}, mobile, median (min-max) of {count} runs",
         ["page", "score", "CLS", "TBT", "LCP", "FCP"],
         rows,
         align="lrrrrr",
@@ -126,14 +126,14 @@ def main() -> None:
     if chrome is None:
         raise SystemExit("chromium is not installed: apt-get install -y chromium")
     binary = lighthouse_bin()
+    results = Results("lighthouse", programs=("chromium", "node"))
+    results.data["versions"]["lighthouse"] = VERSION
     with seeded_site(50, args.posts, DJANGO_LOG_LEVEL="WARNING") as base:
         pages = {"/": base + "/", "/posts/1/": base + "/posts/1/"}
         samples: dict[str, list[dict[str, float]]] = {}
         for _ in range(args.runs):
             for name, url in pages.items():
                 samples.setdefault(name, []).append(run(binary, url, chrome))
-    results = Results("lighthouse", programs=("chromium", "node"))
-    results.data["versions"]["lighthouse"] = VERSION
     record(samples, results)
     results.write()
 

@@ -328,6 +328,13 @@ def main() -> None:
 
     import redis as redis_py
 
+    # The commit and versions as the run starts.
+    results = Results(
+        "mixed",
+        distributions=("django-cacheops", "django-cachalot", "gunicorn", "redis"),
+        programs=("redis-server",),
+    )
+
     server = RedisServer(redis_binary())
     server.start()
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-mixed-"))
@@ -367,11 +374,6 @@ def main() -> None:
                         run_phase(site, phase, args, n)
                         print(site.name, phase, site.figures[phase][-1], flush=True)
         # Stopped: the workers have flushed their counts at exit.
-        results = Results(
-            "mixed",
-            distributions=("django-cacheops", "django-cachalot", "gunicorn", "redis"),
-            programs=("redis-server",),
-        )
         kind = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
         rows = []
         for phase in phases:
@@ -389,7 +391,7 @@ def main() -> None:
                         f"{stale} / {edits} edits" if edits else stale,
                     ]
                 )
-        counts = []
+        counts: list[list[Any]] = []
         for site in sites:
             added = site.helper("--writer", "views") - site.views_before
             if site.name == "uncounted":

@@ -103,7 +103,10 @@ def tool_version(program: str) -> str:
 
 
 class Results:
-    """What one run of a bench measured, written as ``bench/results/<bench>.json``."""
+    """What one run of a bench measured, written as ``bench/results/<bench>.json``.
+
+    Make it as the run starts: it records the commit and versions then.
+    """
 
     def __init__(
         self,
