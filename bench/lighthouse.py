@@ -54,7 +54,23 @@ def lighthouse_bin() -> Path:
     return binary
 
 
+ATTEMPTS = 3  # Lighthouse sometimes fails to record a trace (NO_NAVSTART)
+
+
 def run(binary: Path, url: str, chrome: str) -> dict[str, float]:
+    """One Lighthouse run; a run that records no trace is tried again (at most
+    ``ATTEMPTS`` times), and the sample says how many attempts it took."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return {**run_once(binary, url, chrome), "attempts": attempt}
+        except subprocess.CalledProcessError:
+            if attempt == ATTEMPTS:
+                raise
+            print(f"lighthouse failed on {url}, attempt {attempt}: trying again")
+    raise AssertionError("unreachable")
+
+
+def run_once(binary: Path, url: str, chrome: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         subprocess.run(
