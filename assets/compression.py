@@ -23,8 +23,8 @@ request naming that ETag is passed down with the plain ETag, so the views'
 own 304s (``caching.http``, ConditionalGet) keep working, and the 304 goes
 back up with the ``-dcz`` form.
 
-Contract with a response cache above this middleware (documented in the
-README): ``negotiate(request, response)`` names the variant a request gets
+Contract with a response cache above this middleware (documented in
+docs/assets.md): ``negotiate(request, response)`` names the variant a request gets
 (``identity``, ``gzip``, ``br``, ``zstd`` or ``dcz:<sha-256 hex>``), the same
 name this middleware leaves on ``response.assets_variant``; a stored
 response's bytes under that name can be replayed to any request ``negotiate``

@@ -46,6 +46,7 @@ from bench.assets_compression import (  # noqa: E402
     zstd_levels,
 )
 from bench.harness import seeded_site  # noqa: E402
+from bench.results import Results  # noqa: E402
 
 SLOW_4G = {
     "offline": False,
@@ -118,7 +119,7 @@ def view(context: Any, url: str) -> dict[str, float]:
 
 
 def page_loads(
-    urls: dict[str, str], runs: int
+    urls: dict[str, str], runs: int, results: Results
 ) -> dict[tuple[str, str], dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
@@ -134,6 +135,8 @@ def page_loads(
                 samples.setdefault((name, "repeat view"), []).append(view(context, url))
                 context.close()
         browser.close()
+    for (name, kind), values in samples.items():
+        results.sample(f"page load: {name}, {kind}", values)
     return {
         key: {
             metric: statistics.median(s[metric] for s in runs_) for metric in runs_[0]
@@ -142,26 +145,38 @@ def page_loads(
     }
 
 
-def page_table(results: dict[tuple[str, str], dict[str, float]]) -> str:
-    lines = [
-        "| page | view | FCP | LCP | CLS | transferred | network requests |",
-        "|---|---|---:|---:|---:|---:|---:|",
+def page_table(
+    results: Results, runs: int, loads: dict[tuple[str, str], dict[str, float]]
+) -> None:
+    rows = [
+        [
+            name,
+            kind,
+            fmt_ms(r["fcp"]),
+            fmt_ms(r["lcp"]),
+            f"{r['cls']:.3f}",
+            fmt_kb(r["bytes"]),
+            f"{r['requests']:.0f}",
+        ]
+        for (name, kind), r in loads.items()
     ]
-    for (name, kind), r in results.items():
-        lines.append(
-            f"| {name} | {kind} | {fmt_ms(r['fcp'])} | {fmt_ms(r['lcp'])} | "
-            f"{r['cls']:.3f} | {fmt_kb(r['bytes'])} | {r['requests']:.0f} |"
-        )
-    for page in sorted({name.split(" ", 1)[1] for name, _ in results}):
+    notes = []
+    for page in sorted({name.split(" ", 1)[1] for name, _ in loads}):
         for kind in ("first view", "repeat view"):
-            ours = results[(f"perfsite {page}", kind)]
-            naive = results[(f"naive {page}", kind)]
-            lines.append(
-                f"\n{page} {kind}: LCP {naive['lcp'] / ours['lcp']:.1f}x faster, "
-                f"{naive['bytes'] / max(ours['bytes'], 1):.1f}x fewer bytes, "
-                f"FCP {naive['fcp'] / ours['fcp']:.1f}x faster."
+            ours = loads[(f"perfsite {page}", kind)]
+            naive = loads[(f"naive {page}", kind)]
+            notes.append(
+                f"{page} {kind}, naive ÷ perfsite: LCP {naive['lcp'] / ours['lcp']:.2f}, "
+                f"bytes {naive['bytes'] / max(ours['bytes'], 1):.2f}, "
+                f"FCP {naive['fcp'] / ours['fcp']:.2f} (above 1: perfsite is ahead)."
             )
-    return "\n".join(lines)
+    results.table(
+        f"Page load under slow 4G (median of {runs} runs)",
+        ["page", "view", "FCP", "LCP", "CLS", "transferred", "network requests"],
+        rows,
+        notes,
+        align="llrrrrr",
+    )
 
 
 @contextmanager
@@ -201,7 +216,7 @@ def fetch(url: str) -> bytes:
 # 4. collectstatic ------------------------------------------------------------------
 
 
-def collectstatic_times(runs: int) -> str:
+def collectstatic_times(results: Results, runs: int) -> None:
     from django.core.management import call_command
     from django.test import override_settings
 
@@ -250,26 +265,28 @@ def collectstatic_times(runs: int) -> str:
             rows.setdefault("assets, rebuild with no change", []).append(
                 timed(c, STORAGES=bundled)
             )
-    lines = ["| build | wall time | vs before |", "|---|---:|---:|"]
-    base = statistics.median(
-        rows["assets, br + gzip, no dictionary, no browser step or images (before)"]
-    )
+    results.sample("collectstatic, s", rows)
+    before = "assets, br + gzip, no dictionary, no browser step or images (before)"
+    now_name = "assets, br + gzip + zstd, dictionary, critical CSS in Chromium, images"
+    base = statistics.median(rows[before])
+    table = []
     for name, values in rows.items():
         value = statistics.median(values)
-        lines.append(f"| {name} | {value:.2f} s | {value / base:.2f}x |")
-    now = (
-        statistics.median(
-            rows[
-                "assets, br + gzip + zstd, dictionary, critical CSS in Chromium, images"
-            ]
-        )
-        / base
+        table.append([name, f"{value:.2f} s", f"{value / base:.2f}×"])
+    results.table(
+        f"collectstatic (median of {runs} runs)",
+        ["build", "wall time", "vs before"],
+        table,
+        align="lrr",
     )
-    lines.append(
-        f"\nThe new steps: {now:.2f}x the build time before them "
-        f"(target: at most 1.5x, {'met' if now <= 1.5 else 'MISSED'})."
+    now = statistics.median(rows[now_name]) / base
+    results.target(
+        "collectstatic with the new steps, against the build before them",
+        now,
+        "<= 1.5×",
+        now <= 1.5,
+        f"{now:.2f}×",
     )
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -279,12 +296,22 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     args = parser.parse_args()
 
+    results = Results(
+        "assets",
+        distributions=(
+            "whitenoise",
+            "brotli",
+            "backports.zstd",
+            "django-compression-middleware",
+            "playwright",
+            "Pillow",
+        ),
+        programs=("chromium",),
+    )
     with two_sites(args.posts) as urls:
-        print("## Page load under slow 4G (median of", args.runs, "runs)\n")
-        print(page_table(page_loads(urls, args.runs)))
+        page_table(results, args.runs, page_loads(urls, args.runs, results))
         base = urls["perfsite /"].rstrip("/")
-        print(f"\n## A second post page, dcz vs br-4 (median of {args.runs} runs)\n")
-        print(second_navigation(base, args.runs))
+        second_navigation(results, base, args.runs)
         home = fetch(base + "/")
         link = re.search(rb'rel="compression-dictionary" href="([^"]+)"', home)
         if link is None:
@@ -308,12 +335,10 @@ def main() -> None:
 
     django.setup()
     digest = use_dictionary(dictionary_bytes)
-    print(f"\n## Dynamic compression (median CPU of {args.reps} responses)\n")
-    print(compression(bodies, args.reps, digest))
-    print(f"\n## zstd levels against br-4 (median CPU of {args.reps} responses)\n")
-    print(zstd_levels({k: v[0] for k, v in bodies.items()}, args.reps))
-    print("\n## collectstatic (median of 3 runs)\n")
-    print(collectstatic_times(3))
+    compression(results, bodies, args.reps, digest)
+    zstd_levels(results, {k: v[0] for k, v in bodies.items()}, args.reps)
+    collectstatic_times(results, 3)
+    results.write()
 
 
 if __name__ == "__main__":

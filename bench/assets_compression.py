@@ -22,6 +22,7 @@ import brotli
 from django.http import HttpResponse
 
 from assets.zstdlib import zstd
+from bench.results import Results
 
 LEVELS = (1, 3, 4, 6, 9, 12)
 CHROME_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
@@ -71,13 +72,15 @@ def use_dictionary(data: bytes) -> bytes:
     return digest
 
 
-def compression(bodies: dict[str, tuple[bytes, str]], reps: int, digest: bytes) -> str:
-    lines = [
-        "| body | middleware | coding | bytes | ratio | CPU per response |",
-        "|---|---|---|---:|---:|---:|",
-    ]
+def compression(
+    results: Results,
+    bodies: dict[str, tuple[bytes, str]],
+    reps: int,
+    digest: bytes,
+) -> None:
+    lines: list[list[str]] = []
     for body_name, (body, content_type) in bodies.items():
-        lines.append(f"| {body_name} | none | identity | {len(body):,} | 1.00 | 0 |")
+        lines.append([body_name, "none", "identity", f"{len(body):,}", "1.00", "0"])
         runners = compressors(digest)
         times: dict[str, list[float]] = {name: [] for name in runners}
         outs: dict[str, Any] = {}
@@ -87,20 +90,29 @@ def compression(bodies: dict[str, tuple[bytes, str]], reps: int, digest: bytes) 
                 start = time.process_time()
                 outs[name] = compress(response)
                 times[name].append(time.process_time() - start)
+        results.sample(f"compression CPU s: {body_name}", times)
         for name, out in outs.items():
             size = len(out.content)
             lines.append(
-                f"| {body_name} | {name} | {out.get('Content-Encoding', 'identity')} | {size:,} | "
-                f"{size / len(body):.3f} | {statistics.median(times[name]) * 1000:.2f} ms |"
+                [
+                    body_name,
+                    name,
+                    out.get("Content-Encoding", "identity"),
+                    f"{size:,}",
+                    f"{size / len(body):.3f}",
+                    f"{statistics.median(times[name]) * 1000:.2f} ms",
+                ]
             )
-    return "\n".join(lines)
+    results.table(
+        f"Dynamic compression (median CPU of {reps} responses)",
+        ["body", "middleware", "coding", "bytes", "ratio", "CPU per response"],
+        lines,
+        align="lllrrr",
+    )
 
 
-def zstd_levels(bodies: dict[str, bytes], reps: int) -> str:
-    lines = [
-        "| body | coding | bytes | vs br-4 | CPU per response | vs br-4 |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
+def zstd_levels(results: Results, bodies: dict[str, bytes], reps: int) -> None:
+    lines: list[list[str]] = []
     for body_name, body in bodies.items():
         coders: dict[str, Callable[[], bytes]] = {
             "br-4": lambda body=body: bytes(brotli.compress(body, quality=4))
@@ -116,14 +128,26 @@ def zstd_levels(bodies: dict[str, bytes], reps: int) -> str:
                 start = time.process_time()
                 sizes[name] = len(coder())
                 times[name].append(time.process_time() - start)
+        results.sample(f"zstd levels CPU s: {body_name}", times)
         base_size, base_cpu = sizes["br-4"], statistics.median(times["br-4"])
         for name in coders:
             cpu = statistics.median(times[name])
             lines.append(
-                f"| {body_name} | {name} | {sizes[name]:,} | {sizes[name] / base_size:.3f} | "
-                f"{cpu * 1000:.3f} ms | {cpu / base_cpu:.2f} |"
+                [
+                    body_name,
+                    name,
+                    f"{sizes[name]:,}",
+                    f"{sizes[name] / base_size:.3f}",
+                    f"{cpu * 1000:.3f} ms",
+                    f"{cpu / base_cpu:.2f}",
+                ]
             )
-    return "\n".join(lines)
+    results.table(
+        f"zstd levels against br-4 (median CPU of {reps} responses)",
+        ["body", "coding", "bytes", "vs br-4", "CPU per response", "vs br-4"],
+        lines,
+        align="llrrrr",
+    )
 
 
 def _navigate_twice(
@@ -171,7 +195,7 @@ def _navigate_twice(
     }
 
 
-def second_navigation(base: str, runs: int) -> str:
+def second_navigation(results: Results, base: str, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
     samples: dict[bool, list[dict[str, float]]] = {True: [], False: []}
@@ -195,13 +219,28 @@ def second_navigation(base: str, runs: int) -> str:
     }
     dcz, br = med[True], med[False]
     ratio = br["body"] / dcz["body"]
-    lines = [
-        "| second navigation | HTML body | transferred (with headers) |",
-        "|---|---:|---:|",
-        f"| br-4 (dictionary blocked) | {br['body']:,.0f} B | {br['wire']:,.0f} B |",
-        f"| dcz | {dcz['body']:,.0f} B | {dcz['wire']:,.0f} B |",
-        f"\ndcz: {ratio:.1f}x fewer HTML bytes, {br['wire'] / dcz['wire']:.1f}x "
-        f"fewer transferred (target: 5x fewer HTML bytes, "
-        f"{'met' if ratio >= 5 else 'MISSED'}).",
-    ]
-    return "\n".join(lines)
+    results.sample(
+        "second navigation",
+        {"dcz": samples[True], "br-4 (dictionary blocked)": samples[False]},
+    )
+    results.table(
+        f"A second post page, dcz vs br-4 (median of {runs} runs)",
+        ["second navigation", "HTML body", "transferred (with headers)"],
+        [
+            [
+                "br-4 (dictionary blocked)",
+                f"{br['body']:,.0f} B",
+                f"{br['wire']:,.0f} B",
+            ],
+            ["dcz", f"{dcz['body']:,.0f} B", f"{dcz['wire']:,.0f} B"],
+        ],
+        [f"dcz: {br['wire'] / dcz['wire']:.1f}× fewer bytes transferred."],
+        align="lrr",
+    )
+    results.target(
+        "dcz: fewer HTML bytes than br-4 on a second post page",
+        ratio,
+        ">= 5×",
+        ratio >= 5,
+        f"{ratio:.1f}×",
+    )

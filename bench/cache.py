@@ -31,6 +31,7 @@ from typing import Any
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.near_latency import near_latency  # noqa: E402
+from bench.results import Results  # noqa: E402
 from caching.keys import NAMESPACE  # noqa: E402
 from tests.support.cluster import RedisCluster  # noqa: E402
 from tests.support.hung import HungServer  # noqa: E402
@@ -125,6 +126,8 @@ def per_call(fn: Callable[[], Any], calls: int = 2000, runs: int = 7) -> float:
 
 
 def interleaved(
+    results: Results,
+    sample: str,
     candidates: dict[str, Callable[[], Any]],
     calls: int = 2000,
     runs: int = 9,
@@ -143,15 +146,8 @@ def interleaved(
             for _ in range(calls):
                 fn()
             samples[name].append((time.perf_counter() - started) / calls * 1e6)
+    results.sample(sample, {"unit": "µs per call", "calls": calls, "runs": samples})
     return {name: pick(values) for name, values in samples.items()}
-
-
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    print(f"\n#### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
 
 
 VALUE = {"numbers": list(range(50)), "text": "x" * 200}
@@ -191,7 +187,7 @@ def wait_live(*aliases: str) -> None:
             time.sleep(0.01)
 
 
-def hit_path() -> None:
+def hit_path(results: Results) -> None:
     from cache_memoize import cache_memoize
     from cacheops import cached_as
     from django.core.cache import caches
@@ -214,6 +210,8 @@ def hit_path() -> None:
     naive = naive_md5(60, "naive", redis)(compute)
     args = (42, "some-slug")
     us = interleaved(
+        results,
+        "hit path",
         {
             "raw `cache.get`, LocMem": lambda: locmem.get("raw"),
             "`cache_result`, LocMem": lambda: ours_locmem(*args, page=2),
@@ -229,27 +227,29 @@ def hit_path() -> None:
             "django-cache-memoize 0.2.1, django-redis": lambda: memoize(*args, page=2),
             "cacheops 7.2 `@cached_as(Post)`": lambda: cacheops(*args, page=2),
             "md5-of-`str(args)` decorator, django-redis": lambda: naive(*args, page=2),
-        }
+        },
     )
     raw_locmem, raw_redis = us["raw `cache.get`, LocMem"], us["raw django-redis `get`"]
     measured = [
         (name, value, raw_locmem if "LocMem" in name else raw_redis)
         for name, value in us.items()
     ]
-    table(
+    results.table(
         "Hit path (per call, best of 9 runs × 2000 calls, measured in turns)",
         ["what", "µs per call", "× raw get on the same backend"],
         [[name, f"{us:.1f}", f"{us / base:.2f}"] for name, us, base in measured],
     )
     hit = us["`cache_result(depends_on=[Post])`, FailoverCache, near cache"]
-    verdict = "met" if hit < raw_redis else "MISSED"
-    print(
-        f"\nTarget: a `cache_result` hit faster than a raw django-redis `get`: "
-        f"{verdict} ({hit:.1f} µs vs {raw_redis:.1f} µs, {raw_redis / hit:.0f}× faster)."
+    results.target(
+        "a `cache_result` hit (near cache) against a raw django-redis `get`",
+        hit,
+        "faster than the raw get",
+        hit < raw_redis,
+        f"{hit:.1f} µs vs {raw_redis:.1f} µs ({raw_redis / hit:.1f}× faster)",
     )
 
 
-def cluster_hit_path() -> None:
+def cluster_hit_path(results: Results) -> None:
     from django.core.cache import caches
 
     from caching.decorators import cache_result
@@ -291,10 +291,12 @@ def cluster_hit_path() -> None:
             lambda: fns[3](*args)
         ),
     }
-    us = interleaved(rows, calls=1000, runs=9, pick=statistics.median)
+    us = interleaved(
+        results, "cluster hit path", rows, calls=1000, runs=9, pick=statistics.median
+    )
     floor_cluster = us["raw redis-py `RedisCluster.get` (cluster floor)"]
     floor_one = us["raw django-redis `get`, one Redis (floor)"]
-    table(
+    results.table(
         "Hit path on a 3-master Redis Cluster (per call, median of 9 runs × 1000 "
         "calls, measured in turns; loopback, one machine)",
         ["what", "µs per call", "× the floor of its topology"],
@@ -309,7 +311,7 @@ def cluster_hit_path() -> None:
     )
 
 
-def embedded() -> None:
+def embedded(results: Results) -> None:
     from django.core.cache import caches
 
     from caching.decorators import cache_result
@@ -327,7 +329,7 @@ def embedded() -> None:
         calls[f"{label} set"] = lambda c=cache: c.set("a", VALUE, 600)
         hit = cache_result(60, cache=alias, key_prefix=f"e{alias}")(compute)
         calls[f"{label} `cache_result` hit"] = lambda f=hit: f(42, "some-slug")
-    us = interleaved(calls, calls=500, runs=5)
+    us = interleaved(results, "embedded", calls, calls=500, runs=5)
     for op in ("get", "get_many(3)", "set", "`cache_result` hit"):
         base = us[f"LocMem {op}"]
         rows.append(
@@ -337,14 +339,14 @@ def embedded() -> None:
                 for label in stores
             ]
         )
-    table(
+    results.table(
         "Embedded default: µs per call (× LocMem), best of 5 runs × 500 calls, in turns",
         ["operation", *stores],
         rows,
     )
 
 
-def invalidation_row(entries: int) -> list[str]:
+def invalidation_row(results: Results, entries: int) -> list[str]:
     """Fill a ``cache_result`` function of its own with ``entries`` entries
     (through the function, as a site would), check a sample is served from
     the cache, invalidate, check the sample is recomputed; time both ways."""
@@ -389,6 +391,10 @@ def invalidation_row(entries: int) -> list[str]:
         theirs.append((time.perf_counter() - started) * 1000)
         check_invalidated()
     redis.clear()
+    results.sample(
+        f"invalidation, {entries} entries",
+        {"unit": "ms", "invalidate_all": ours, "delete_pattern": theirs},
+    )
     ours_ms, theirs_ms = statistics.median(ours), statistics.median(theirs)
     return [
         f"{entries:,}",
@@ -398,16 +404,16 @@ def invalidation_row(entries: int) -> list[str]:
     ]
 
 
-def invalidation() -> None:
-    table(
+def invalidation(results: Results) -> None:
+    results.table(
         "Invalidation vs entries of the group (ms, median; entries checked "
         "served before and recomputed after)",
         ["entries", "`invalidate_all` (one group bump)", "`delete_pattern`", "ratio"],
-        [invalidation_row(entries) for entries in (10, 100, 1_000, 10_000)],
+        [invalidation_row(results, entries) for entries in (10, 100, 1_000, 10_000)],
     )
 
 
-def outage() -> None:
+def outage(results: Results) -> None:
     from django.core.cache import caches
 
     ignore, hung = caches["ignore"], caches["hung"]
@@ -417,8 +423,16 @@ def outage() -> None:
         hung.get("k")
     opening = (time.perf_counter() - started) * 1000
     ours = per_call(lambda: hung.get("k"), calls=1000, runs=5)
+    results.sample(
+        "outage",
+        {
+            "django-redis IGNORE_EXCEPTIONS, µs per call": theirs,
+            "opening the breaker, ms in all": opening,
+            "breaker open, µs per call (median of 5 runs × 1000)": ours,
+        },
+    )
     theirs_ms = statistics.median(theirs) / 1000
-    table(
+    results.table(
         "A Redis that accepts connections and never answers (socket timeout 0.25 s)",
         ["what", "per `get`", "ratio"],
         [
@@ -441,7 +455,7 @@ def outage() -> None:
     )
 
 
-def stampede() -> None:
+def stampede(results: Results) -> None:
     from cache_memoize import cache_memoize
 
     from caching.decorators import cache_result
@@ -476,7 +490,8 @@ def stampede() -> None:
     theirs = [
         run(cache_memoize(60, cache_alias="redis", prefix=f"s{i}"), i) for i in range(3)
     ]
-    table(
+    results.sample("stampede", {"cache_result": ours, "django-cache-memoize": theirs})
+    results.table(
         "100 concurrent callers on a cold key (computations, median of 3)",
         ["what", "computations"],
         [
@@ -494,14 +509,22 @@ def main(names: list[str]) -> None:
     try:
         cluster.start()
         configure(server.url, hung.url, cluster.location)
-        print(
-            f"Python {sys.version.split()[0]}, one machine, loopback Redis; compare ratios."
+        results = Results(
+            "cache",
+            distributions=(
+                "redis",
+                "django-redis",
+                "django-cache-memoize",
+                "django-cacheops",
+            ),
+            programs=("redis-server",),
         )
-        sections: dict[str, Callable[[], None]] = {
+        print(f"{results.command}: one machine, loopback Redis; compare ratios.")
+        sections: dict[str, Callable[[Results], None]] = {
             "hit": hit_path,
             "cluster": cluster_hit_path,
             "embedded": embedded,
-            "near": lambda: near_latency(server.url),
+            "near": lambda results: near_latency(server.url, results),
             "invalidation": invalidation,
             "outage": outage,
             "stampede": stampede,
@@ -511,7 +534,8 @@ def main(names: list[str]) -> None:
             sys.exit(f"unknown sections {sorted(unknown)}; pick from {list(sections)}")
         for name, run in sections.items():
             if not names or name in names:
-                run()
+                run(results)
+        results.write()
     finally:
         hung.close()
         cluster.stop()

@@ -33,7 +33,6 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -46,6 +45,7 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
 from bench.harness import parse_wrk, prepare_site  # noqa: E402
+from bench.results import Results  # noqa: E402
 from tests.support.gunicorn import SERVERS, gunicorn  # noqa: E402
 from tests.support.services import RedisServer, free_port  # noqa: E402
 from tests.support.varnish import Varnish, varnishd  # noqa: E402
@@ -171,34 +171,40 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def table(rows: list[Row]) -> str:
+def record_table(rows: list[Row], results: Results, title: str) -> None:
     floor = median(rows[0].rps)
     flask = {r.name.split(":")[0]: median(r.rps) for r in rows if "Flask" in r.name}
-    lines = [
-        f"{'endpoint':<30} {'req/s':>7} {'x floor':>7} {'x Flask':>7} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'200s':>7} {'304s':>7}"
-    ]
+    cells = []
     for r in rows:
         rps = median(r.rps)
         peer = flask.get(r.name.split(":")[0])
-        ratio = f"{rps / peer:>7.2f}" if peer and "Flask" not in r.name else " " * 7
-        lines.append(
-            f"{r.name:<30} {rps:>7.0f} {rps / floor:>7.2f} {ratio} "
-            f"{median(r.p50):>7.2f} {median(r.p99):>7.2f} "
-            f"{r.statuses['200']:>7} {r.statuses['304']:>7}"
-            + ("  FAILED: wrong statuses" if r.failed else "")
+        ratio = f"{rps / peer:.2f}" if peer and "Flask" not in r.name else ""
+        cells.append(
+            [
+                r.name + (" (FAILED: wrong statuses)" if r.failed else ""),
+                f"{rps:.0f}",
+                f"{rps / floor:.2f}",
+                ratio,
+                f"{median(r.p50):.2f}",
+                f"{median(r.p99):.2f}",
+                r.statuses["200"],
+                r.statuses["304"],
+            ]
         )
-    return "\n".join(lines)
+    results.table(
+        title,
+        ["endpoint", "req/s", "× floor", "× Flask", "p50 ms", "p99 ms", "200s", "304s"],
+        cells,
+        align="lrrrrrrr",
+    )
 
 
-def targets(rows: list[Row]) -> list[str]:
+def record_targets(rows: list[Row], results: Results) -> None:
     by_name = {r.name: median(r.rps) for r in rows}
     floor = by_name["floor: /api/health"]
-    out = []
 
     def target(label: str, value: float, goal: float) -> None:
-        verdict = "met" if value >= goal else "MISSED"
-        out.append(f"{label:<44} {value:>5.2f}x (target >= {goal}x) {verdict}")
+        results.target(label, value, f">= {goal}×", value >= goal, f"{value:.2f}×")
 
     for page in ("popular", "home", "stats"):
         target(f"{page}: ours, hit / floor", by_name[f"{page}: ours, hit"] / floor, 1.3)
@@ -210,7 +216,6 @@ def targets(rows: list[Row]) -> list[str]:
             )
     for page in ("popular", "home", "stats"):
         target(f"{page}: ours, 304 / floor", by_name[f"{page}: ours, 304"] / floor, 1.4)
-    return out
 
 
 def main() -> None:
@@ -230,6 +235,11 @@ def main() -> None:
     for tool in ("redis-server", "wrk"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed: apt-get install -y {tool}")
+    results = Results(
+        "http",
+        distributions=("gunicorn", "flask", "redis", "django-redis"),
+        programs=("redis-server", "wrk", "varnishd"),
+    )
 
     redis = RedisServer(str(shutil.which("redis-server")))
     redis.start()
@@ -270,15 +280,20 @@ def main() -> None:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     kind = "PostgreSQL" if database.startswith("postgres") else "SQLite"
-    print(
-        "perfsite bench/http.py: gunicorn 2 sync workers, wrk 2 threads x 16 "
-        f"connections, {args.runs} interleaved run(s) x {args.duration}s per endpoint, "
-        f"{args.users} users / {args.posts} posts ({kind}), "
-        f"Python {platform.python_version()}"
+    for row in rows:
+        results.sample(
+            row.name,
+            {"rps": row.rps, "p50_ms": row.p50, "p99_ms": row.p99, **row.statuses},
+        )
+    record_table(
+        rows,
+        results,
+        "gunicorn 2 sync workers, wrk 2 threads × 16 connections, "
+        f"{args.runs} interleaved run(s) × {args.duration} s per endpoint, "
+        f"{args.users} users / {args.posts} posts ({kind}); medians",
     )
-    print(table(rows))
-    print()
-    print("\n".join(targets(rows)))
+    record_targets(rows, results)
+    results.write()
     if any(r.failed for r in rows):
         raise SystemExit("a row got statuses it should not have (see FAILED)")
 
@@ -303,6 +318,11 @@ def compare_servers(args: argparse.Namespace) -> None:
     for name in names:
         if name not in SERVERS:
             raise SystemExit(f"--server takes {', '.join(SERVERS)}, not {name!r}")
+    results = Results(
+        "servers",
+        distributions=("gunicorn", "uvicorn", "granian", "redis", "django-redis"),
+        programs=("redis-server", "wrk"),
+    )
     redis = RedisServer(str(shutil.which("redis-server")))
     redis.start()
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-bench-"))
@@ -312,13 +332,15 @@ def compare_servers(args: argparse.Namespace) -> None:
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    print(
-        f"perfsite bench/http.py --server {args.server}: 1 worker each, wrk 2 threads "
-        f"x {servers.CONNECTIONS} connections ({servers.ASYNC_CONNECTIONS} for the "
-        f"async view), {args.runs} interleaved run(s) x {args.duration}s, "
-        f"{args.users} users / {args.posts} posts, Python {platform.python_version()}"
+    servers.record(
+        results,
+        found,
+        names,
+        f"1 worker each, wrk 2 threads x {servers.CONNECTIONS} connections "
+        f"({servers.ASYNC_CONNECTIONS} for the async view), {args.runs} interleaved "
+        f"run(s) x {args.duration} s, {args.users} users / {args.posts} posts; medians",
     )
-    print(servers.table(found, names))
+    results.write()
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ from itertools import accumulate  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench.harness import prepare_site  # noqa: E402
+from bench.results import Results  # noqa: E402
 from tests.support.gunicorn import gunicorn  # noqa: E402
 from tests.support.services import RedisServer, redis_binary  # noqa: E402
 
@@ -327,6 +328,13 @@ def main() -> None:
 
     import redis as redis_py
 
+    # The commit and versions as the run starts.
+    results = Results(
+        "mixed",
+        distributions=("django-cacheops", "django-cachalot", "gunicorn", "redis"),
+        programs=("redis-server",),
+    )
+
     server = RedisServer(redis_binary())
     server.start()
     workdir = Path(tempfile.mkdtemp(prefix="perfsite-mixed-"))
@@ -366,33 +374,63 @@ def main() -> None:
                         run_phase(site, phase, args, n)
                         print(site.name, phase, site.figures[phase][-1], flush=True)
         # Stopped: the workers have flushed their counts at exit.
-        print()
-        print(
-            f"{'site':<10} {'phase':<15} {'req/s':>7} {'hit rate':>9} "
-            f"{'stale reads':>12}"
-        )
+        kind = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+        rows = []
         for phase in phases:
             for site in sites:
-                rows = site.figures[phase]
-                stale = sum(r["stale"] for r in rows)
-                edits = sum(r["edits"] for r in rows)
-                print(
-                    f"{site.name:<10} {phase:<15} "
-                    f"{statistics.median(r['rps'] for r in rows):>7.0f} "
-                    f"{statistics.median(r['hit_rate'] for r in rows):>9.1%} "
-                    f"{f'{stale} / {edits} edits' if edits else stale:>12}"
+                figures = site.figures[phase]
+                results.sample(f"{site.name}, {phase}", figures)
+                stale = sum(r["stale"] for r in figures)
+                edits = sum(r["edits"] for r in figures)
+                rows.append(
+                    [
+                        site.name,
+                        phase,
+                        f"{statistics.median(r['rps'] for r in figures):.0f}",
+                        f"{statistics.median(r['hit_rate'] for r in figures):.1%}",
+                        f"{stale} / {edits} edits" if edits else stale,
+                    ]
                 )
-        print()
+        counts: list[list[Any]] = []
         for site in sites:
             added = site.helper("--writer", "views") - site.views_before
             if site.name == "uncounted":
-                print(f"uncounted: post pages served {site.served} (not counted)")
+                counts.append([site.name, "not counted", site.served, "", ""])
                 continue
             lost = site.served + site.written - added
-            print(
-                f"{site.name}: views added to the database {added}, post pages "
-                f"served {site.served} + writes {site.written}: {lost} lost"
+            counts.append([site.name, added, site.served, site.written, lost])
+        results.table(
+            f"Post pages, {args.posts} posts ({kind}), Zipf reads over "
+            f"{args.read_set}, {args.clients} clients × {args.threads} threads, "
+            f"{args.rounds} interleaved round(s) × {args.duration:g} s; medians",
+            ["site", "phase", "req/s", "hit rate", "stale reads"],
+            rows,
+            align="llrrr",
+        )
+        results.table(
+            "View counts after the sites stopped",
+            [
+                "site",
+                "views added to the database",
+                "post pages served",
+                "writes",
+                "lost",
+            ],
+            counts,
+            align="lrrrr",
+        )
+        # perfsite's own claims: no count lost, no stale read (the peers'
+        # figures are in the tables).
+        for number, site in enumerate(sites):
+            if site.name != "perfsite":
+                continue
+            stale = sum(r["stale"] for p in phases for r in site.figures[p])
+            lost = int(counts[number][4])
+            results.target(
+                "perfsite: view counts lost", lost, "0", lost == 0, str(lost)
             )
+            results.target("perfsite: stale reads", stale, "0", stale == 0, str(stale))
+        results.write()
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -28,13 +28,14 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
+
+from bench.results import Results  # noqa: E402
 
 MW = "perfsite_profiling.middleware.ProfilingMiddleware"
 SILK = "silk.middleware.SilkyMiddleware"
@@ -105,7 +106,12 @@ Figures = dict[tuple[str, str], tuple[float, float, float, float]]
 
 
 def run(
-    group: dict[str, dict[str, Any]], urls: list[str], rounds: int, n: int
+    group: dict[str, dict[str, Any]],
+    urls: list[str],
+    rounds: int,
+    n: int,
+    results: Results,
+    sample: str,
 ) -> Figures:
     """Each variant paired with its reference batch run just before it.
 
@@ -127,6 +133,16 @@ def run(
                 pairs[name, url].append((value, base))
                 if group[ref]["ref"] == ref:  # a pure baseline: its own row
                     pairs[ref, url].append((base, base))
+    results.sample(
+        sample,
+        {
+            f"{name} on {url}": {
+                "unit": "CPU µs per request, (variant, its paired reference)",
+                "pairs": values,
+            }
+            for (name, url), values in pairs.items()
+        },
+    )
     return {key: summary(values) for key, values in pairs.items()}
 
 
@@ -180,23 +196,29 @@ def middleware_alone(rounds: int, calls: int = 20_000) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in deltas.items()}
 
 
-def report(figures: Figures, urls: list[str]) -> list[str]:
-    lines = []
+def record(
+    results: Results,
+    title: str,
+    figures: Figures,
+    urls: list[str],
+    notes: list[str] | None = None,
+) -> None:
+    header = ["variant"]
+    for url in urls:
+        header += [f"{url} µs", "med r", "agg r", "Δ µs"]
+    rows = []
     for name in dict.fromkeys(name for name, _ in figures):
-        cells = []
+        cells = [name]
         for url in urls:
             value, median_ratio, aggregate, delta = figures[name, url]
-            cells.append(
-                f"{value:>9.0f} {median_ratio:>6.3f} {aggregate:>6.3f} {delta:>+8.0f}"
-            )
-        lines.append(f"{name:<40} " + "   ".join(cells))
-    return lines
-
-
-def header(urls: list[str]) -> str:
-    return f"{'variant':<40} " + "   ".join(
-        f"{url + ' µs':>9} {'med r':>6} {'agg r':>6} {'Δ µs':>8}" for url in urls
-    )
+            cells += [
+                f"{value:.0f}",
+                f"{median_ratio:.3f}",
+                f"{aggregate:.3f}",
+                f"{delta:+.0f}",
+            ]
+        rows.append(cells)
+    results.table(title, header, rows, notes or [], align="l" + "rrrr" * len(urls))
 
 
 GOALS = [
@@ -208,15 +230,18 @@ GOALS = [
 ]
 
 
-def goals(own: Figures, urls: list[str]) -> list[str]:
-    lines = []
+def goals(own: Figures, urls: list[str], results: Results) -> None:
     for name, index, limit in GOALS:
         kind = "median ratio" if index == 1 else "aggregate ratio"
         for url in urls:
             value = own[name, url][index]
-            verdict = "met" if value <= limit else "MISSED"
-            lines.append(f"  {name} on {url}: {kind} {value:.3f} <= {limit}: {verdict}")
-    return lines
+            results.target(
+                f"{name} on {url}, {kind}",
+                value,
+                f"<= {limit}",
+                value <= limit,
+                f"{value:.3f}",
+            )
 
 
 def main() -> None:
@@ -251,17 +276,23 @@ def main() -> None:
     random.seed(1)
     urls = ["/t/", "/q20/"]
     base: list[str] = list(settings.BASE_MIDDLEWARE)
-    print(f"Python {platform.python_version()}, Django {django.get_version()}, SQLite")
-    print(f"{args.rounds} rounds x {args.requests} requests per variant and view;")
-    print(
-        "CPU µs per request (median over rounds); med r: median of the ratios to\n"
-        "the paired reference batch; agg r: sum over sum; Δ µs: mean difference.\n"
-        f"References: profiles-on variants against '{METRICS}',\n"
-        f"the others against '{OFF}'.\n"
+    results = Results("profiling", distributions=("django-silk", "pyinstrument"))
+    print(results.command)
+    notes = [
+        "CPU µs per request (median over rounds); med r: median of the ratios to "
+        "the paired reference batch; agg r: sum over sum; Δ µs: mean difference. "
+        f"References: profiles-on variants against '{METRICS}', "
+        f"the others against '{OFF}'.",
+    ]
+    own = run(variants(base), urls, args.rounds, args.requests, results, "ours")
+    record(
+        results,
+        f"perfsite's middleware ({args.rounds} rounds × {args.requests} requests "
+        "per variant and view, SQLite)",
+        own,
+        urls,
+        notes,
     )
-    print(header(urls))
-    own = run(variants(base), urls, args.rounds, args.requests)
-    print("\n".join(report(own, urls)))
     after = "no profiling middleware (after silk)"
     peers = {
         after: {"MIDDLEWARE": base, "ref": after},
@@ -271,15 +302,22 @@ def main() -> None:
         },
     }
     alone = middleware_alone(max(5, args.rounds // 2))
-    print("\nthe middleware alone around a trivial view (RequestFactory, no client):")
-    for name, delta in alone.items():
-        print(f"  {name:<40} {delta:+.1f} µs per request (median)")
-    print()
+    results.table(
+        "The middleware alone around a trivial view (RequestFactory, no client)",
+        ["variant", "µs per request added (median)"],
+        [[name, f"{delta:+.1f}"] for name, delta in alone.items()],
+        align="lr",
+    )
     rounds = max(3, args.rounds // 3)  # silk writes several rows per request
-    silk = run(peers, urls, rounds, args.requests)
-    print("\n".join(report(silk, urls)))
-    print("\ngoals:")
-    print("\n".join(goals(own, urls)))
+    silk = run(peers, urls, rounds, args.requests, results, "silk")
+    record(
+        results,
+        f"django-silk, against a baseline measured after its patch ({rounds} rounds)",
+        silk,
+        urls,
+    )
+    goals(own, urls, results)
+    results.write()
 
 
 if __name__ == "__main__":

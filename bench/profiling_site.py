@@ -23,7 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "perfsite",
-    "perfsite_profiling",  # app label "profiling" (see its README section)
+    "perfsite_profiling",  # app label "profiling" (see docs/profiling.md)
     "silk",
 ]
 BASE_MIDDLEWARE = [

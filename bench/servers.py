@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import parse_wrk
+from bench.results import Results
 from tests.support.gunicorn import serve
 
 CONNECTIONS, ASYNC_CONNECTIONS = 16, 200
@@ -104,23 +105,45 @@ def compare(
     return found
 
 
-def table(found: list[Load], servers: list[str]) -> str:
+# The targets of the ASGI work, as (load, goal in words, least ratio to the first server).
+TARGETS = {
+    "floor: /api/health": (">= 0.9x gunicorn", 0.9),
+    "popular: stored hit": (">= 1.0x gunicorn", 1.0),
+    "popular: 304": (">= 1.0x gunicorn", 1.0),
+    "async view, 50 ms upstream": (">= 10x gunicorn", 10.0),
+}
+
+
+def record(results: Results, found: list[Load], servers: list[str], title: str) -> None:
+    """Samples, the table (medians) and the targets, against ``servers[0]``."""
     first = servers[0]
-    head = f"{'endpoint (1 worker each)':<32}"
+    header = ["endpoint (1 worker each)"]
     for name in servers:
-        head += f" {name + ' req/s':>15} {'p99 ms':>7}"
-        if name != first:
-            head += f" {'x ' + first:>11}"
-    lines = [head]
+        header += [f"{name} req/s", "p99 ms"] + (
+            [f"x {first}"] if name != first else []
+        )
+    rows = []
     for load in found:
-        line = f"{load.name:<32}"
+        results.sample(
+            load.name, {"rps": load.rps, "p99_ms": load.p99, "bad": load.bad}
+        )
         base = statistics.median(load.rps[first])
+        row = [load.name]
         for name in servers:
             rps = statistics.median(load.rps[name])
-            line += f" {rps:>15.0f} {statistics.median(load.p99[name]):>7.1f}"
+            row += [f"{rps:.0f}", f"{statistics.median(load.p99[name]):.1f}"]
             if name != first:
-                line += f" {rps / base:>11.2f}" if base else " " * 9 + "n/a"
-            if load.bad.get(name):
-                line += f"  ({name}: {load.bad[name]} non-2xx/3xx)"
-        lines.append(line)
-    return "\n".join(lines)
+                row.append(f"{rps / base:.2f}" if base else "n/a")
+        rows.append(row)
+        goal = TARGETS.get(load.name)
+        for name in servers[1:]:
+            if goal is not None and base:
+                ratio = statistics.median(load.rps[name]) / base
+                results.target(
+                    f"{load.name}, {name}",
+                    ratio,
+                    goal[0],
+                    ratio >= goal[1],
+                    shown=f"{ratio:.2f}x",
+                )
+    results.table(title, header, rows, align="l" + "r" * (len(header) - 1))

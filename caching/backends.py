@@ -4,7 +4,7 @@ This module is Django's cache API and nothing else: each method validates its
 keys, says which keys it writes, and hands the call to ``caching.routing``
 (Redis or the fallback, the breaker, replay). Junk in Redis is a miss: a
 value that cannot be decoded is deleted and reported absent. The fallback
-rules are the README's "What the fallback promises"; errors are told apart in
+rules are docs/caching.md's "What the fallback does and does not promise"; errors are told apart in
 ``caching.errors``; the admin page, statistics and locks read the backend
 through ``caching.health.HealthReporting``.
 """

@@ -285,7 +285,7 @@ def cache_result(
     stale_timeout: float = 0,
     lock: bool = True,
 ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]:
-    """Memoize a function; see the README's ``caching`` section.
+    """Memoize a function; see docs/caching.md.
 
     ``depends_on`` takes models (or ``"app_label.Model"`` strings) whose writes
     invalidate, and ``caching.deps.row``/``fields`` dependencies; ``groups`` takes names for ``invalidate_group``; ``version``

@@ -2,7 +2,7 @@
 
 With nothing set, the site runs on a bare machine: SQLite in the project
 directory and a SQLite-file cache every process of the site shares. Production values come from
-``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL`` and ``CDN_URL``; see README.md.
+``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL`` and ``CDN_URL``; see docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "caching",
     "assets",
-    "perfsite_profiling",  # app label "profiling" (see its README section)
+    "perfsite_profiling",  # app label "profiling" (see docs/profiling.md)
     "perfsite",
 ]
 
-# Order matters (see README "Middleware order"; system checks caching.E016
+# Order matters (see docs/deployment.md "Middleware order"; system checks caching.E016
 # and caching.W002 enforce the response cache's place):
 # - The response cache comes right under the static files: hits and 304s are
 #   answered before sessions, CSRF, auth and the view run, and what it stores
@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "assets.middleware.StaticFilesMiddleware",
     # Below the static files (they are not measured), above the response cache
     # (its hits are requests too) and compression (it sees the bytes sent);
-    # see the README's profiling section.
+    # see docs/profiling.md.
     "perfsite_profiling.middleware.ProfilingMiddleware",
     "caching.middleware.ResponseCacheMiddleware",
     "assets.compression.CompressionMiddleware",

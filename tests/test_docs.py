@@ -1,4 +1,4 @@
-"""The README and CI stay true to the code."""
+"""The README, the documentation site and CI stay true to the code."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.core import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-# App label (check ids, README heading) -> import name (folder).
+DOCS = ROOT / "docs"
+# App label (check ids, docs page docs/<label>.md) -> import name (folder).
 APPS = {"caching": "caching", "assets": "assets", "profiling": "perfsite_profiling"}
 
 
@@ -19,16 +20,24 @@ def ids_in_code(app: str) -> set[str]:
     return set(re.findall(rf'id="({app}\.[EW]\d{{3}})"', source))
 
 
-def readme_section(app: str) -> str:
-    match = re.search(rf"^## `{app}`.*?(?=^## )", README, re.S | re.M)
-    assert match, f"README has no section headed ## `{app}`"
-    return match.group(0)
+def app_page(app: str) -> str:
+    page = DOCS / f"{app}.md"
+    assert page.exists(), f"no documentation page {page.relative_to(ROOT)}"
+    return page.read_text()
 
 
 @pytest.mark.parametrize("app", APPS)
-def test_readme_lists_exactly_the_check_ids_of_each_app(app: str) -> None:
-    documented = set(re.findall(rf"`({app}\.[EW]\d{{3}})`", readme_section(app)))
+def test_the_app_page_lists_exactly_the_check_ids_of_each_app(app: str) -> None:
+    documented = set(re.findall(rf"`({app}\.[EW]\d{{3}})`", app_page(app)))
     assert documented == ids_in_code(app)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_each_app_page_has_install_settings_checks_and_decisions(app: str) -> None:
+    headings = re.findall(r"^## (.+)$", app_page(app), re.M)
+    for wanted in ("Install", "Settings", "Checks"):
+        assert wanted in headings, f"docs/{app}.md has no ## {wanted}"
+    assert any("ecisions" in heading for heading in headings)
 
 
 @pytest.mark.parametrize("app", APPS)
@@ -47,6 +56,22 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert re.search(r"^scripts/dev test$", ci, re.M)
     assert re.search(r'^DATABASE_URL="\$pg/\$db" scripts/dev test$', ci, re.M)
     assert "PERFSITE_REQUIRE_SERVICES=1" in ci
+
+
+def test_ci_builds_the_documentation_site_in_strict_mode() -> None:
+    config = (ROOT / "mkdocs.yml").read_text()
+    assert re.search(r"^strict: true$", config, re.M)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^scripts/dev docs-build$", ci, re.M)
+    dev = (ROOT / "scripts" / "dev").read_text()
+    assert '"$VENV/bin/mkdocs" build --strict' in dev
+
+
+def test_every_documentation_page_is_in_the_navigation() -> None:
+    config = (ROOT / "mkdocs.yml").read_text()
+    pages = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")}
+    listed = set(re.findall(r":\s+([\w/-]+\.md)$", config, re.M))
+    assert pages == listed
 
 
 def test_check_command_runs_every_app_check_cleanly(no_confusable_views: None) -> None:

@@ -12,7 +12,7 @@ change of a user's groups, a deploy (a new release) and, on Redis, a restart;
 with a replica, its link to the primary cut and restored.
 
 For every response: the status is the uncached one; the body equals the
-uncached body but for the view counts, which the README lets lag by the
+uncached body but for the view counts, which the docs let lag by the
 counter's ``tolerance``; a 304 is sent only when the body the client holds
 for that ETag is the current uncached body (and for ``*`` only for a page
 that exists).
@@ -66,7 +66,7 @@ PAGES = (
     "/v/perms/",
     "/v/where/",
 )
-# What the README lets a cached page show differently: view counts, within the
+# What the docs let a cached page show differently: view counts, within the
 # counter's tolerance (they are left out of the comparison), and CSRF tokens,
 # which differ on every render.
 _TOLERATED = [

@@ -1,4 +1,4 @@
-"""Row dependencies: every write path of the README's table, on real Redis too.
+"""Row dependencies: every write path of docs/write-paths.md, on real Redis too.
 
 Each test caches a function of one row (``row(Post, "pk")``) and one of the
 whole model, writes through one path, and checks that the row's function

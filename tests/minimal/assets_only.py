@@ -1,4 +1,4 @@
-"""``assets`` alone, with only what its README asks for: static files and the
+"""``assets`` alone, with only what its docs page asks for: static files and the
 app, no sessions, auth, admin or database tables."""
 
 from __future__ import annotations

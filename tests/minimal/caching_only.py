@@ -1,4 +1,4 @@
-"""``caching`` alone, with only what its README asks for: an API-only project
+"""``caching`` alone, with only what its docs page asks for: an API-only project
 with no static files, sessions, auth, admin or templates."""
 
 from __future__ import annotations

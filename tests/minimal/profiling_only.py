@@ -1,4 +1,4 @@
-"""``perfsite_profiling`` with only what its README asks for: auth (staff
+"""``perfsite_profiling`` with only what its docs page asks for: auth (staff
 access) and its own tables; no admin, sessions, static files or templates of
 the project."""
 

@@ -1,6 +1,6 @@
 """Each app alone in a project of its own, booted in a fresh process.
 
-The settings modules here hold only what each app's README section asks for,
+The settings modules here hold only what each app's docs page asks for,
 so a dependency on static files, sessions, auth or the admin shows up as a
 failing ``check`` or request.
 """
