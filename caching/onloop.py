@@ -21,14 +21,14 @@ from caching import entries, stats, versions
 from caching.errors import REDIS_ERRORS
 
 if TYPE_CHECKING:
-    from caching.middleware import Exchange
+    from caching.exchange import Exchange
 
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
 
 async def abegin(exchange: Exchange) -> HttpResponseBase | None:
     """``Exchange.begin`` from an event loop."""
-    from caching.middleware import UNDECIDED
+    from caching.exchange import UNDECIDED
 
     policy = exchange.policy
     try:
@@ -52,13 +52,13 @@ async def ahandle(
     get_response: AsyncGetResponse,
     opened: Callable[[HttpRequest], Exchange | None],
 ) -> HttpResponseBase:
-    """``caching.middleware.handle`` for an exchange opened on the loop."""
+    """``caching.exchange.handle`` for an exchange opened on the loop."""
     if exchange is not None:
         early = await abegin(exchange)
         if early is not None:
             return early
     seeds = () if exchange is None else exchange.plan.seeds
-    with versions.computing(seeds):  # see caching.middleware.handle
+    with versions.computing(seeds):  # see caching.exchange.handle
         response = await get_response(request)
     current = opened(request)
     if current is None:
