@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import rcssmin
 import rjsmin
 
-from assets.conf import conf
+from assets.conf import BUNDLE_KINDS, conf
 
-KINDS = ("css", "js", "critical")
+KINDS = BUNDLE_KINDS
 EXTENSIONS = {"css": "css", "js": "js", "critical": "critical.css"}
 
 # url(...) with optional quotes; the target excludes quotes and parentheses.

@@ -7,34 +7,108 @@ from typing import Any
 
 from django.conf import settings
 
-from perfsite_conf import AppSettings
+from perfsite_conf import AppSettings, Setting
+from perfsite_conf.kinds import (
+    AnyValue,
+    Bool,
+    DictOf,
+    Int,
+    ListOf,
+    Optional,
+    Text,
+    Where,
+    is_integer,
+)
 
 # seconds: a year, the longest lifetime RFC 9111 caches are expected to honour.
 YEAR = 365 * 24 * 60 * 60
 
-DEFAULTS: dict[str, Any] = {
-    "ASSETS_BUNDLES": {},
-    "ASSETS_DEBUG": None,  # None: follow DEBUG
-    "ASSETS_CDN_URL": "",
-    "ASSETS_OUTPUT_DIR": "bundles",
-    "ASSETS_LAZY_JS_TIMEOUT": 3000,  # milliseconds
-    "ASSETS_MAX_AGE": None,  # seconds; None: WHITENOISE_MAX_AGE, else a day
-    "ASSETS_IMMUTABLE_MAX_AGE": YEAR,  # seconds
-    "ASSETS_COMPRESS_ENCODINGS": ["br", "zstd", "gzip"],
-    "ASSETS_COMPRESS_MIN_SIZE": 512,  # bytes
-    "ASSETS_BROTLI_QUALITY": 4,
-    "ASSETS_ZSTD_LEVEL": 6,
-    "ASSETS_GZIP_LEVEL": 6,
-    "ASSETS_DICTIONARY_TEMPLATES": [],
-    "ASSETS_DICTIONARY_MATCH": "/*",
-    "ASSETS_CRITICAL_PAGES": {},
-    "ASSETS_CRITICAL_VIEWPORTS": [[412, 823], [1350, 940]],  # CSS pixels
-    "ASSETS_CRITICAL_BROWSER": "chromium",
-    "ASSETS_IMAGE_WIDTHS": [400, 800, 1200, 1600],  # pixels
-    "ASSETS_IMAGE_FORMATS": ["avif", "webp"],
-    "ASSETS_SPECULATION_EXCLUDE": ["/admin/*", "/*logout*", "/*login*", "/profiling/*"],
-    "ASSETS_SPECULATION_EAGERNESS": "moderate",
+# The shapes of the settings that take more than a plain value.
+BUNDLE_KINDS = ("css", "js", "critical")  # assets.bundles.KINDS
+EAGERNESS = ("immediate", "eager", "moderate", "conservative")  # speculation rules
+BUNDLES = DictOf(
+    Text(pattern=r"[\w.-]+", description="a bundle name (letters, digits, . - _)"),
+    DictOf(Text(choices=BUNDLE_KINDS), ListOf(Text())),
+)
+PATH = Where(Text(), lambda v: v.startswith("/"), "a path starting with /")
+MATCH = Where(
+    PATH,
+    lambda v: v.isprintable() and not set(v) & {'"', "\\"},
+    "a URL pattern without quotes or backslashes",
+)
+CDN_URL = Where(
+    Text(),
+    lambda v: v == "" or v.startswith(("https://", "http://", "//")),
+    "'' or an origin such as 'https://cdn.example.com'",
+)
+OUTPUT_DIR = Where(
+    Text(),
+    lambda v: bool(v) and not v.startswith("/") and ".." not in v.split("/"),
+    "a relative directory under STATIC_ROOT",
+)
+
+SETTINGS: dict[str, Setting] = {
+    "ASSETS_BUNDLES": Setting({}, BUNDLES, "assets.E001"),
+    "ASSETS_DEBUG": Setting(
+        None, Optional(Bool()), "assets.E027"
+    ),  # None: follow DEBUG
+    "ASSETS_CDN_URL": Setting("", CDN_URL, "assets.E028"),
+    "ASSETS_OUTPUT_DIR": Setting("bundles", OUTPUT_DIR, "assets.E029"),
+    "ASSETS_LAZY_JS_TIMEOUT": Setting(
+        3000, Int(minimum=0), "assets.E004"
+    ),  # milliseconds
+    "ASSETS_MAX_AGE": Setting(
+        None, Optional(Int(minimum=0)), "assets.E004"
+    ),  # seconds; None: WHITENOISE_MAX_AGE, else a day
+    "ASSETS_IMMUTABLE_MAX_AGE": Setting(YEAR, Int(minimum=0), "assets.E004"),  # seconds
+    "ASSETS_COMPRESS_ENCODINGS": Setting(
+        ["br", "zstd", "gzip"],
+        ListOf(Text(choices=("br", "zstd", "gzip"))),
+        "assets.E005",
+    ),
+    "ASSETS_COMPRESS_MIN_SIZE": Setting(512, Int(minimum=0), "assets.E004"),  # bytes
+    "ASSETS_BROTLI_QUALITY": Setting(
+        4,
+        Int(0, 9),
+        "assets.E006",
+        "For live responses: Brotli 10 and 11 take hundreds of milliseconds "
+        "per page; 4 or 5 is fast.",
+    ),
+    "ASSETS_ZSTD_LEVEL": Setting(
+        6,
+        Int(1, 19),
+        "assets.E008",
+        "For live responses: above 19 the window exceeds the 8 MB browsers "
+        "accept; 3 to 6 is fast.",
+    ),
+    "ASSETS_GZIP_LEVEL": Setting(6, Int(1, 9), "assets.E007"),
+    "ASSETS_DICTIONARY_TEMPLATES": Setting([], ListOf(Text()), "assets.E009"),
+    "ASSETS_DICTIONARY_MATCH": Setting("/*", MATCH, "assets.E010"),
+    "ASSETS_CRITICAL_PAGES": Setting(
+        {}, DictOf(Text(), ListOf(AnyValue())), "assets.E020"
+    ),
+    "ASSETS_CRITICAL_VIEWPORTS": Setting(
+        [[412, 823], [1350, 940]],
+        ListOf(ListOf(Int(minimum=1), length=2), nonempty=True),
+        "assets.E021",
+    ),  # CSS pixels
+    "ASSETS_CRITICAL_BROWSER": Setting("chromium", Text(), "assets.E022"),
+    "ASSETS_IMAGE_WIDTHS": Setting(
+        [400, 800, 1200, 1600], ListOf(Int(minimum=1)), "assets.E023"
+    ),  # pixels
+    "ASSETS_IMAGE_FORMATS": Setting(
+        ["avif", "webp"], ListOf(Text(choices=("avif", "webp"))), "assets.E024"
+    ),
+    "ASSETS_SPECULATION_EXCLUDE": Setting(
+        ["/admin/*", "/*logout*", "/*login*", "/profiling/*"],
+        ListOf(PATH),
+        "assets.E025",
+    ),
+    "ASSETS_SPECULATION_EAGERNESS": Setting(
+        "moderate", Text(choices=EAGERNESS), "assets.E026"
+    ),
 }
+DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in SETTINGS.items()}
 
 
 class Settings(AppSettings):
@@ -48,23 +122,21 @@ class Settings(AppSettings):
     def DEBUG(self) -> bool:
         """Emit the source files one by one instead of the built bundles."""
         value = self._get("ASSETS_DEBUG")
-        return bool(settings.DEBUG if value is None else value)
+        return value if isinstance(value, bool) else bool(settings.DEBUG)
 
     @property
     def CDN_URL(self) -> str:
         """Origin (and path) put in front of relative static URLs by ``cdn_url``."""
-        return str(self._get("ASSETS_CDN_URL") or "").rstrip("/")
+        return self._str("ASSETS_CDN_URL").rstrip("/")
 
     @property
     def OUTPUT_DIR(self) -> str:
-        value: str = self._get("ASSETS_OUTPUT_DIR")
-        return value
+        return self._str("ASSETS_OUTPUT_DIR")
 
     @property
     def LAZY_JS_TIMEOUT(self) -> int:
         """Milliseconds before ``lazy_js`` loads its scripts with no interaction."""
-        value: int = self._get("ASSETS_LAZY_JS_TIMEOUT")
-        return value
+        return self._int("ASSETS_LAZY_JS_TIMEOUT")
 
     @property
     def MAX_AGE(self) -> int:
@@ -72,13 +144,12 @@ class Settings(AppSettings):
         value = self._get("ASSETS_MAX_AGE")
         if value is None:
             value = getattr(settings, "WHITENOISE_MAX_AGE", 24 * 60 * 60)
-        return value  # type: ignore[no-any-return]
+        return value if is_integer(value) else 24 * 60 * 60
 
     @property
     def IMMUTABLE_MAX_AGE(self) -> int:
         """Seconds hashed static files may be cached (with ``immutable``)."""
-        value: int = self._get("ASSETS_IMMUTABLE_MAX_AGE")
-        return value
+        return self._int("ASSETS_IMMUTABLE_MAX_AGE")
 
     @property
     def COMPRESS_ENCODINGS(self) -> list[str]:
@@ -89,24 +160,20 @@ class Settings(AppSettings):
     @property
     def COMPRESS_MIN_SIZE(self) -> int:
         """Bytes: smaller bodies are sent as they are."""
-        value: int = self._get("ASSETS_COMPRESS_MIN_SIZE")
-        return value
+        return self._int("ASSETS_COMPRESS_MIN_SIZE")
 
     @property
     def BROTLI_QUALITY(self) -> int:
-        value: int = self._get("ASSETS_BROTLI_QUALITY")
-        return value
+        return self._int("ASSETS_BROTLI_QUALITY")
 
     @property
     def ZSTD_LEVEL(self) -> int:
         """zstd level for live responses (and for ``dcz``)."""
-        value: int = self._get("ASSETS_ZSTD_LEVEL")
-        return value
+        return self._int("ASSETS_ZSTD_LEVEL")
 
     @property
     def GZIP_LEVEL(self) -> int:
-        value: int = self._get("ASSETS_GZIP_LEVEL")
-        return value
+        return self._int("ASSETS_GZIP_LEVEL")
 
     @property
     def DICTIONARY_TEMPLATES(self) -> list[str]:
@@ -117,8 +184,7 @@ class Settings(AppSettings):
     @property
     def DICTIONARY_MATCH(self) -> str:
         """URL pattern (RFC 9842 ``match``) of the pages the dictionary serves."""
-        value: str = self._get("ASSETS_DICTIONARY_MATCH")
-        return value
+        return self._str("ASSETS_DICTIONARY_MATCH")
 
     @property
     def CRITICAL_PAGES(self) -> dict[str, list[dict[str, str]]]:
@@ -136,8 +202,7 @@ class Settings(AppSettings):
     @property
     def CRITICAL_BROWSER(self) -> str:
         """Chromium's command (or path); '' keeps the declared critical lists."""
-        value: str = self._get("ASSETS_CRITICAL_BROWSER")
-        return value
+        return self._str("ASSETS_CRITICAL_BROWSER")
 
     @property
     def IMAGE_WIDTHS(self) -> list[int]:
@@ -159,8 +224,7 @@ class Settings(AppSettings):
 
     @property
     def SPECULATION_EAGERNESS(self) -> str:
-        value: str = self._get("ASSETS_SPECULATION_EAGERNESS")
-        return value
+        return self._str("ASSETS_SPECULATION_EAGERNESS")
 
 
-conf = Settings(DEFAULTS)
+conf = Settings(SETTINGS)

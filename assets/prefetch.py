@@ -24,8 +24,6 @@ from django.http import HttpRequest, HttpResponseBase
 from assets.conf import conf
 from perfsite_conf.onloop import Dual
 
-EAGERNESS = ("immediate", "eager", "moderate", "conservative")
-
 
 def is_prefetch(request: HttpRequest) -> bool:
     """Whether ``request`` is a speculative prefetch (or prerender) of a page."""

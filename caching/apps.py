@@ -20,7 +20,6 @@ class CachingConfig(AppConfig):
             check_embedded,
             check_middleware,
             check_redis,
-            check_release,
             check_settings,
             check_shared_caches,
         )
@@ -29,7 +28,6 @@ class CachingConfig(AppConfig):
         from caching.near_redis import reset_on_setting_change
 
         checks.register(check_settings)
-        checks.register(check_release)
         checks.register(check_middleware)
         checks.register(check_shared_caches)
         checks.register(check_cluster)

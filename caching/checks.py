@@ -3,98 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.checks import CheckMessage, Error, Warning
 
-from caching.conf import DEFAULTS
-
-
-class _Rule(NamedTuple):
-    kind: type
-    minimum: float
-    id: str
-
-
-_NUMBERS: dict[str, _Rule] = {
-    "CACHING_FALLBACK_TIMEOUT": _Rule(int, 1, id="caching.E001"),
-    "CACHING_FALLBACK_MAX_ENTRIES": _Rule(int, 1, id="caching.E002"),
-    "CACHING_BREAKER_THRESHOLD": _Rule(int, 1, id="caching.E003"),
-    "CACHING_BREAKER_COOLDOWN": _Rule(float, 0, id="caching.E004"),
-    "CACHING_BREAKER_COOLDOWN_MAX": _Rule(float, 0, id="caching.E005"),
-    "CACHING_REPLAY_LIMIT": _Rule(int, 0, id="caching.E006"),
-    "CACHING_GROUP_TIMEOUT": _Rule(int, 60, id="caching.E007"),
-    "CACHING_LOCK_TIMEOUT": _Rule(float, 0.1, id="caching.E008"),
-    "CACHING_LOCK_WAIT": _Rule(float, 0, id="caching.E009"),
-    "CACHING_JITTER": _Rule(float, 0, id="caching.E010"),
-    "CACHING_STATS_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E011"),
-    "CACHING_NEAR_MAX_ENTRIES": _Rule(int, 0, id="caching.E021"),
-    "CACHING_NEAR_MAX_BYTES": _Rule(int, 0, id="caching.E022"),
-    "CACHING_EXIT_WAIT": _Rule(float, 0, id="caching.E014"),
-    "CACHING_SHARED_MAX_AGE": _Rule(int, 0, id="caching.E025"),
-    "CACHING_PURGE_QUEUE": _Rule(int, 1, id="caching.E026"),
-    "CACHING_ROW_LIMIT": _Rule(int, 0, id="caching.E030"),
-    "CACHING_COUNTER_FLUSH_INTERVAL": _Rule(float, 0, id="caching.E031"),
-}
-
-
-def _number_errors() -> list[CheckMessage]:
-    errors: list[CheckMessage] = []
-    for name, (kind, minimum, check_id) in _NUMBERS.items():
-        value = getattr(settings, name, DEFAULTS[name])
-        valid_type = isinstance(value, int | float) and not isinstance(value, bool)
-        if kind is int:
-            valid_type = valid_type and isinstance(value, int)
-        if not valid_type or value < minimum:
-            errors.append(
-                Error(
-                    f"{name} must be {'an integer' if kind is int else 'a number'} "
-                    f">= {minimum}.",
-                    hint=f"Got {value!r}; the default is {DEFAULTS[name]!r}.",
-                    id=check_id,
-                )
-            )
-    return errors
+from caching.conf import conf
 
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
-    errors = _number_errors()
-    near = getattr(settings, "CACHING_NEAR_CACHE", DEFAULTS["CACHING_NEAR_CACHE"])
-    if not isinstance(near, bool):
+    """Every ``CACHING_*`` setting against its kind (ids in ``caching.conf``),
+    then what relates two of them; read from ``conf``, as the code reads them."""
+    errors = conf.check()
+    if conf.fits("CACHING_JITTER") and conf.JITTER >= 1:
         errors.append(
             Error(
-                "CACHING_NEAR_CACHE must be True or False.",
-                hint=f"Got {near!r}; the default is True.",
-                id="caching.E020",
+                "CACHING_JITTER must be below 1.",
+                hint="It is the fraction of a timeout taken off at random.",
+                id="caching.E012",
             )
         )
-    if not errors:
-        jitter = getattr(settings, "CACHING_JITTER", DEFAULTS["CACHING_JITTER"])
-        if jitter >= 1:
-            errors.append(
-                Error(
-                    "CACHING_JITTER must be below 1.",
-                    hint="It is the fraction of a timeout taken off at random.",
-                    id="caching.E012",
-                )
+    if (
+        conf.fits("CACHING_BREAKER_COOLDOWN", "CACHING_BREAKER_COOLDOWN_MAX")
+        and conf.BREAKER_COOLDOWN_MAX < conf.BREAKER_COOLDOWN
+    ):
+        errors.append(
+            Error(
+                "CACHING_BREAKER_COOLDOWN_MAX is below CACHING_BREAKER_COOLDOWN.",
+                id="caching.E013",
             )
-        cooldown = getattr(
-            settings, "CACHING_BREAKER_COOLDOWN", DEFAULTS["CACHING_BREAKER_COOLDOWN"]
         )
-        cooldown_max = getattr(
-            settings,
-            "CACHING_BREAKER_COOLDOWN_MAX",
-            DEFAULTS["CACHING_BREAKER_COOLDOWN_MAX"],
-        )
-        if cooldown_max < cooldown:
-            errors.append(
-                Error(
-                    "CACHING_BREAKER_COOLDOWN_MAX is below CACHING_BREAKER_COOLDOWN.",
-                    id="caching.E013",
-                )
+    if hasattr(settings, "CACHING_NEAR_CACHE"):
+        errors.append(
+            Warning(
+                "CACHING_NEAR_CACHE is deprecated.",
+                hint='Set OPTIONS["NEAR_CACHE"] on each FailoverCache in CACHES '
+                "instead; until then the setting is the default of that option.",
+                id="caching.W005",
             )
+        )
     return errors
 
 
@@ -104,8 +52,8 @@ def check_shared_caches(**kwargs: Any) -> list[CheckMessage]:
     from caching.surrogate import PRESETS
 
     errors: list[CheckMessage] = []
-    preset = getattr(settings, "CACHING_SURROGATE_KEYS", "")
-    if preset not in ("", None, *PRESETS):
+    preset = conf.SURROGATE_KEYS  # a bad one is caching.E024 (check_settings)
+    if preset and preset not in PRESETS:
         errors.append(
             Error(
                 "CACHING_SURROGATE_KEYS is not a known preset.",
@@ -114,9 +62,8 @@ def check_shared_caches(**kwargs: Any) -> list[CheckMessage]:
                 id="caching.E024",
             )
         )
-    purgers = getattr(settings, "CACHING_PURGERS", [])
     try:
-        targets = configured(purgers or [])
+        targets = configured(conf.PURGERS)
     except ValueError as exc:
         errors.append(
             Error("CACHING_PURGERS is invalid.", hint=str(exc), id="caching.E027")
@@ -223,28 +170,6 @@ def check_redis(**kwargs: Any) -> list[CheckMessage]:
             "caching.backends.FailoverCache", "ping", REDIS_ERRORS, skip=bad
         )
     ]
-
-
-def check_release(**kwargs: Any) -> list[CheckMessage]:
-    value = getattr(settings, "CACHING_RELEASE", None)
-    if value is None:
-        return []
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > 64
-        or not value.isprintable()
-        or any(c.isspace() for c in value)
-    ):
-        return [
-            Error(
-                "CACHING_RELEASE must be 1-64 printable characters, no spaces.",
-                hint=f"Got {value!r}; None derives it from the static manifest, "
-                "the installed versions and the templates.",
-                id="caching.E015",
-            )
-        ]
-    return []
 
 
 RESPONSE_CACHE = "caching.middleware.ResponseCacheMiddleware"

@@ -58,7 +58,7 @@ def reset_on_setting_change(setting: str, **kwargs: Any) -> None:
 class NearRedisCache(RedisCache):  # type: ignore[misc]  # django-redis is untyped
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         options = dict(params.get("OPTIONS", {}))
-        # Per cache, over CACHING_NEAR_CACHE (None: the setting decides).
+        # Per cache (None: the deprecated CACHING_NEAR_CACHE, True by default).
         self._near_option: bool | None = options.pop("NEAR_CACHE", None)
         # Off on a Redis Cluster: tracking would need a connection per node.
         self._near_off = bool(options.get("CLUSTER", False))

@@ -7,124 +7,163 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfsite_conf import AppSettings
+from perfsite_conf import AppSettings, Setting
+from perfsite_conf.kinds import Bool, Int, Number, Optional, Text, Where
 
 SERVER_TIMING_CHOICES = ("staff", "all", "off")
+ENGINES = ("sampling", "cprofile")
+MIN_TOKEN_LENGTH = 24
+TOKEN = Where(
+    Text(),
+    lambda v: len(v) >= MIN_TOKEN_LENGTH,
+    f"a string of {MIN_TOKEN_LENGTH}+ characters",
+)
 
-DEFAULTS: dict[str, Any] = {
-    "PROFILING_ENABLED": False,
-    "PROFILING_ENGINE": "sampling",
-    "PROFILING_SAMPLING_INTERVAL": 1.0,  # milliseconds
-    "PROFILING_METRICS": True,
-    "PROFILING_SAMPLE_RATE": 0.01,
-    "PROFILING_SAMPLE_BUDGET": 6,
-    "PROFILING_MAX_PROFILES_PER_ENDPOINT": 20,
-    "PROFILING_MAX_PROFILES": 500,
-    "PROFILING_MAX_METRIC_ROWS": 50_000,
-    "PROFILING_RETENTION": 7 * 24 * 3600,  # seconds
-    "PROFILING_WINDOW": 300,  # seconds
-    "PROFILING_FLUSH_INTERVAL": 10.0,  # seconds
-    "PROFILING_FLUSH_REQUESTS": 1000,
-    "PROFILING_SLOW_QUERY_MS": 100.0,
-    "PROFILING_N_PLUS_ONE_THRESHOLD": 5,
-    "PROFILING_N_PLUS_ONE_MIN_MS": 1.0,
-    "PROFILING_SERVER_TIMING": "staff",
-    "PROFILING_TIMING_ALLOW_ORIGIN": None,
-    "PROFILING_API_TOKEN": None,
-    "PROFILING_PROMETHEUS": False,
-    "PROFILING_TOP_FUNCTIONS": 30,
+SETTINGS: dict[str, Setting] = {
+    "PROFILING_ENABLED": Setting(False, Bool(), "profiling.E008"),
+    "PROFILING_ENGINE": Setting(
+        "sampling",
+        Text(choices=ENGINES),
+        "profiling.E007",
+        "'sampling' costs little per profiled request; 'cprofile' gives exact call counts at 2-3x the request's CPU.",
+    ),
+    "PROFILING_SAMPLING_INTERVAL": Setting(
+        1.0, Number(above=0), "profiling.E002"
+    ),  # milliseconds
+    "PROFILING_METRICS": Setting(True, Bool(), "profiling.E009"),
+    "PROFILING_SAMPLE_RATE": Setting(
+        0.01,
+        Number(minimum=0, maximum=1),
+        "profiling.E001",
+        "0.01 profiles one request in a hundred.",
+    ),
+    "PROFILING_SAMPLE_BUDGET": Setting(6, Int(minimum=1), "profiling.E002"),
+    "PROFILING_MAX_PROFILES_PER_ENDPOINT": Setting(
+        20, Int(minimum=1), "profiling.E002"
+    ),
+    "PROFILING_MAX_PROFILES": Setting(500, Int(minimum=1), "profiling.E002"),
+    "PROFILING_MAX_METRIC_ROWS": Setting(50_000, Int(minimum=1), "profiling.E002"),
+    "PROFILING_RETENTION": Setting(
+        7 * 24 * 3600, Int(minimum=1), "profiling.E002"
+    ),  # seconds
+    "PROFILING_WINDOW": Setting(300, Int(minimum=1), "profiling.E002"),  # seconds
+    "PROFILING_FLUSH_INTERVAL": Setting(
+        10.0, Number(above=0), "profiling.E002"
+    ),  # seconds
+    "PROFILING_FLUSH_REQUESTS": Setting(1000, Int(minimum=1), "profiling.E002"),
+    "PROFILING_SLOW_QUERY_MS": Setting(100.0, Number(above=0), "profiling.E002"),
+    "PROFILING_N_PLUS_ONE_THRESHOLD": Setting(5, Int(minimum=1), "profiling.E002"),
+    "PROFILING_N_PLUS_ONE_MIN_MS": Setting(1.0, Number(minimum=0), "profiling.E002"),
+    "PROFILING_SERVER_TIMING": Setting(
+        "staff", Text(choices=SERVER_TIMING_CHOICES), "profiling.E003"
+    ),
+    "PROFILING_TIMING_ALLOW_ORIGIN": Setting(
+        None,
+        Optional(Text()),
+        "profiling.E011",
+        "'*', or the origins (space-separated) whose pages may read the timings.",
+    ),
+    "PROFILING_API_TOKEN": Setting(
+        None,
+        Optional(TOKEN),
+        "profiling.E005",
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    ),
+    "PROFILING_PROMETHEUS": Setting(False, Bool(), "profiling.E010"),
+    "PROFILING_TOP_FUNCTIONS": Setting(30, Int(minimum=1), "profiling.E002"),
 }
+DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in SETTINGS.items()}
 
 
 class Settings(AppSettings):
     @property
     def ENABLED(self) -> bool:
         """The profile layer; the metrics layer has its own switch."""
-        return bool(self._get("PROFILING_ENABLED"))
+        return self._bool("PROFILING_ENABLED")
 
     @property
     def ENGINE(self) -> str:
         """``"sampling"`` (statistical, low overhead) or ``"cprofile"``."""
-        return str(self._get("PROFILING_ENGINE"))
+        return self._str("PROFILING_ENGINE")
 
     @property
     def SAMPLING_INTERVAL(self) -> float:
-        return float(self._get("PROFILING_SAMPLING_INTERVAL"))
+        return self._number("PROFILING_SAMPLING_INTERVAL")
 
     @property
     def METRICS(self) -> bool:
-        return bool(self._get("PROFILING_METRICS"))
+        return self._bool("PROFILING_METRICS")
 
     @property
     def SAMPLE_RATE(self) -> float:
-        return float(self._get("PROFILING_SAMPLE_RATE"))
+        return self._number("PROFILING_SAMPLE_RATE")
 
     @property
     def SAMPLE_BUDGET(self) -> int:
         """Sampled profiles per endpoint per hour, per process."""
-        return int(self._get("PROFILING_SAMPLE_BUDGET"))
+        return self._int("PROFILING_SAMPLE_BUDGET")
 
     @property
     def MAX_PROFILES_PER_ENDPOINT(self) -> int:
-        return int(self._get("PROFILING_MAX_PROFILES_PER_ENDPOINT"))
+        return self._int("PROFILING_MAX_PROFILES_PER_ENDPOINT")
 
     @property
     def MAX_PROFILES(self) -> int:
-        return int(self._get("PROFILING_MAX_PROFILES"))
+        return self._int("PROFILING_MAX_PROFILES")
 
     @property
     def MAX_METRIC_ROWS(self) -> int:
-        return int(self._get("PROFILING_MAX_METRIC_ROWS"))
+        return self._int("PROFILING_MAX_METRIC_ROWS")
 
     @property
     def RETENTION(self) -> int:
-        return int(self._get("PROFILING_RETENTION"))
+        return self._int("PROFILING_RETENTION")
 
     @property
     def WINDOW(self) -> int:
-        return int(self._get("PROFILING_WINDOW"))
+        return self._int("PROFILING_WINDOW")
 
     @property
     def FLUSH_INTERVAL(self) -> float:
-        return float(self._get("PROFILING_FLUSH_INTERVAL"))
+        return self._number("PROFILING_FLUSH_INTERVAL")
 
     @property
     def FLUSH_REQUESTS(self) -> int:
-        return int(self._get("PROFILING_FLUSH_REQUESTS"))
+        return self._int("PROFILING_FLUSH_REQUESTS")
 
     @property
     def SLOW_QUERY_MS(self) -> float:
-        return float(self._get("PROFILING_SLOW_QUERY_MS"))
+        return self._number("PROFILING_SLOW_QUERY_MS")
 
     @property
     def N_PLUS_ONE_THRESHOLD(self) -> int:
-        return int(self._get("PROFILING_N_PLUS_ONE_THRESHOLD"))
+        return self._int("PROFILING_N_PLUS_ONE_THRESHOLD")
 
     @property
     def N_PLUS_ONE_MIN_MS(self) -> float:
-        return float(self._get("PROFILING_N_PLUS_ONE_MIN_MS"))
+        return self._number("PROFILING_N_PLUS_ONE_MIN_MS")
 
     @property
     def SERVER_TIMING(self) -> str:
-        return str(self._get("PROFILING_SERVER_TIMING"))
+        return self._str("PROFILING_SERVER_TIMING")
 
     @property
     def TIMING_ALLOW_ORIGIN(self) -> str | None:
         value = self._get("PROFILING_TIMING_ALLOW_ORIGIN")
-        return None if value is None else str(value)
+        return value if isinstance(value, str) else None
 
     @property
     def API_TOKEN(self) -> str | None:
         value = self._get("PROFILING_API_TOKEN")
-        return str(value) if value else None
+        return value if TOKEN.problem(value) is None else None  # else profiling.E005
 
     @property
     def PROMETHEUS(self) -> bool:
-        return bool(self._get("PROFILING_PROMETHEUS"))
+        return self._bool("PROFILING_PROMETHEUS")
 
     @property
     def TOP_FUNCTIONS(self) -> int:
-        return int(self._get("PROFILING_TOP_FUNCTIONS"))
+        return self._int("PROFILING_TOP_FUNCTIONS")
 
 
-conf = Settings(DEFAULTS)
+conf = Settings(SETTINGS)

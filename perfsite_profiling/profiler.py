@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from perfsite_profiling import stacks as stacks_module
+from perfsite_profiling.conf import ENGINES
 from perfsite_profiling.sampler import sampler
 
-ENGINES = ("sampling", "cprofile")
 _LOCK = threading.Lock()
 _OWN_DIR = str(Path(__file__).parent)
 

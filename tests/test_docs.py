@@ -17,7 +17,8 @@ APPS = {"caching": "caching", "assets": "assets", "profiling": "perfsite_profili
 
 def ids_in_code(app: str) -> set[str]:
     source = "\n".join(p.read_text() for p in (ROOT / APPS[app]).rglob("*.py"))
-    return set(re.findall(rf'id="({app}\.[EW]\d{{3}})"', source))
+    # id="..." in a check, or a Setting's id in the app's conf.py.
+    return set(re.findall(rf'"({app}\.[EW]\d{{3}})"', source))
 
 
 def app_page(app: str) -> str:

@@ -53,8 +53,7 @@ def replicated(redis: RedisServer) -> Iterator[RedisServer]:
         replica_of(redis) as replica,
         # Near cache off: a near hit makes no round trip to either server.
         override_settings(
-            CACHES=failover_settings([redis.url, replica.url]),
-            CACHING_NEAR_CACHE=False,
+            CACHES=failover_settings([redis.url, replica.url], NEAR_CACHE=False)
         ),
     ):
         yield replica

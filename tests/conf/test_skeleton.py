@@ -9,7 +9,8 @@ from django.test import override_settings
 
 from assets.conf import conf as assets_conf
 from caching.conf import conf as caching_conf
-from perfsite_conf import AppSettings
+from perfsite_conf import AppSettings, Setting
+from perfsite_conf.kinds import Int
 from perfsite_profiling.conf import conf as profiling_conf
 
 CONFS = [caching_conf, assets_conf, profiling_conf]
@@ -18,7 +19,7 @@ CONFS = [caching_conf, assets_conf, profiling_conf]
 class Example(AppSettings):
     @property
     def LIMIT(self) -> int:
-        return int(self._get("EXAMPLE_LIMIT"))
+        return self._int("EXAMPLE_LIMIT")
 
 
 @pytest.mark.parametrize("conf", CONFS, ids=lambda c: type(c).__module__)
@@ -34,7 +35,7 @@ def test_every_setting_has_its_default_in_one_place(conf: AppSettings) -> None:
 def test_a_value_is_read_once_then_forgotten_when_a_setting_changes(
     settings: Any,
 ) -> None:
-    example = Example({"EXAMPLE_LIMIT": 3})
+    example = Example({"EXAMPLE_LIMIT": Setting(3, Int(), "example.E001")})
     assert example.LIMIT == 3
     settings.EXAMPLE_LIMIT = 7  # sends setting_changed
     assert example.LIMIT == 7
@@ -45,7 +46,7 @@ def test_a_value_is_read_once_then_forgotten_when_a_setting_changes(
 
 def test_a_memoised_value_is_not_looked_up_again(settings: Any) -> None:
     settings.EXAMPLE_LIMIT = 5
-    example = Example({"EXAMPLE_LIMIT": 3})
+    example = Example({"EXAMPLE_LIMIT": Setting(3, Int(), "example.E001")})
     assert example.LIMIT == 5
     # Behind the signal's back (as no Django API does): the memo answers.
     from django.conf import settings as django_settings
