@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,13 @@ def lookup(backend: Any, key: str | None, groups: Sequence[str]) -> Lookup:
         if key is not None:
             backend.delete(key)
         found = backend.get_many(group_keys)
+    return judge(backend, key, groups, found)
+
+
+def judge(
+    backend: Any, key: str | None, groups: Sequence[str], found: Mapping[str, Any]
+) -> Lookup:
+    """What a read of the entry and its group keys (``found``) says."""
     current, seeds = versions.seed(backend, groups, found)
     entry = None if key is None else Entry.unpack(found.get(key))
     if entry is None or entry.versions != current:
@@ -115,11 +122,7 @@ async def alookup(
             return None
     if any(found.get(k) is not None and type(found[k]) is not int for k in group_keys):
         return None  # junk under a group key
-    current, seeds = versions.seed(backend, groups, found)  # writes nothing
-    entry = None if key is None else Entry.unpack(found.get(key))
-    if entry is None or entry.versions != current:
-        return Lookup(MISS, None, current, seeds)
-    return Lookup(HIT if wall() < entry.fresh_until else STALE, entry, current)
+    return judge(backend, key, groups, found)  # no junk: writes nothing
 
 
 @dataclass(frozen=True, slots=True)

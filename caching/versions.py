@@ -101,7 +101,7 @@ _computing: ContextVar[Mapping[str, int]] = ContextVar("computing", default=_NON
 def computing(seeds: Seeds = ()) -> Iterator[None]:
     """Around a computation from versions that include ``seeds``; leaving it
     also drops what ``enter`` added inside it."""
-    token = _computing.set({**_computing.get(), **dict(seeds)})
+    token = _computing.set(_joined(seeds))
     try:
         yield
     finally:
@@ -112,7 +112,11 @@ def enter(seeds: Seeds) -> None:
     """``computing`` for a computation that starts further down the same
     ``computing`` block (a view that middleware hands on)."""
     if seeds:
-        _computing.set({**_computing.get(), **dict(seeds)})
+        _computing.set(_joined(seeds))
+
+
+def _joined(seeds: Seeds) -> Mapping[str, int]:
+    return {**_computing.get(), **dict(seeds)}
 
 
 def seed(
